@@ -1,0 +1,224 @@
+"""Side-by-side word2vec benchmark: the word2vec C tool, gensim and wordspace.
+
+All tools train on the same plain-text slice of the shared enwiki corpus with the same
+parameters, one after the other in one run, each as its own process. For each the script
+prints the whole-process wall time and words/s, the training-only words/s (as the tool
+reports it, or as timed around its training call), the peak resident memory, and the
+quality of the vectors it wrote (Google analogies restricted to the 30,000 most frequent
+words, WS-353 and SimLex-999 Spearman), all scored by the same evaluator; then ratios to
+wordspace and to the C tool.
+
+    python bench/compare_word2vec.py                      # skip-gram NS, 17M tokens, 1 epoch
+    python bench/compare_word2vec.py --lines 268402 --arch cbow --epochs 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import itertools
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+ENWIKI = SHARED / "enwiki" / "enwiki2015.tok.txt.gz"
+QUESTIONS = SHARED / "analogy" / "questions-words.txt"
+WORDSIM = SHARED / "wordsim"
+CACHE = ROOT / "bench" / ".cache"
+BIN = Path(sys.executable).parent
+
+GENSIM_SCRIPT = textwrap.dedent(
+    """
+    import json, sys, time
+    from gensim.models import Word2Vec
+    args = json.loads(sys.argv[1])
+    started = time.perf_counter()
+    model = Word2Vec(
+        sg=args["sg"], hs=args["hs"], negative=args["negative"], vector_size=args["dim"],
+        window=args["window"], sample=args["sample"], min_count=args["min_count"],
+        workers=args["threads"], epochs=args["epochs"], alpha=args["lr"], seed=1,
+    )
+    model.build_vocab(corpus_file=args["corpus"])
+    trained = time.perf_counter()
+    model.train(
+        corpus_file=args["corpus"], total_words=model.corpus_total_words, epochs=args["epochs"]
+    )
+    done = time.perf_counter()
+    model.wv.save_word2vec_format(args["output"], binary=True)
+    print(json.dumps({"train_seconds": done - trained, "words": model.corpus_total_words}))
+    """
+)
+
+
+@dataclass
+class Result:
+    tool: str
+    wall: float
+    peak_rss_mb: float
+    train_words_per_second: float | None
+    vectors: Path
+    quality: dict[str, float] = field(default_factory=dict)
+
+
+def corpus_slice(lines: int) -> Path:
+    """The first ``lines`` lines of the enwiki corpus as a plain file (cached)."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"enwiki-{lines}.txt"
+    if not path.exists():
+        tmp = path.with_suffix(".tmp")
+        with gzip.open(ENWIKI, "rb") as src, open(tmp, "wb") as dst:
+            dst.writelines(itertools.islice(src, lines))
+        tmp.rename(path)
+    return path
+
+
+def measured(cmd: list[str], log: Path) -> tuple[float, float, str]:
+    """Run ``cmd``; return wall seconds, peak RSS in MB and its stdout."""
+    with open(log, "wb") as out:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    text = log.read_text(errors="replace")
+    if proc.returncode != 0:
+        raise SystemExit(f"{cmd[0]} failed ({proc.returncode}):\n{text[-2000:]}")
+    return wall, usage.ru_maxrss / 1024, text
+
+
+def run_c_tool(args, corpus: Path, work: Path) -> Result:
+    output = work / "c.bin"
+    cmd = [
+        str(BIN / "word2vec"), "-train", str(corpus), "-output", str(output),
+        "-cbow", str(int(args.arch == "cbow")), "-size", str(args.dim),
+        "-window", str(args.window), "-negative", str(args.negative if args.loss == "ns" else 0),
+        "-hs", str(int(args.loss == "hs")), "-sample", str(args.sample),
+        "-threads", str(args.threads), "-iter", str(args.epochs),
+        "-min-count", str(args.min_count), "-alpha", str(args.lr), "-binary", "1",
+    ]  # fmt: skip
+    wall, rss, text = measured(cmd, work / "c.log")
+    rates = re.findall(r"Words/thread/sec:\s*([\d.]+)k", text)
+    rate = float(rates[-1]) * 1000 * args.threads if rates else None
+    return Result("word2vec C", wall, rss, rate, output)
+
+
+def run_gensim(args, corpus: Path, work: Path) -> Result:
+    output = work / "gensim.bin"
+    params = {
+        "sg": int(args.arch == "skipgram"), "hs": int(args.loss == "hs"),
+        "negative": args.negative if args.loss == "ns" else 0, "dim": args.dim,
+        "window": args.window, "sample": args.sample, "min_count": args.min_count,
+        "threads": args.threads, "epochs": args.epochs, "lr": args.lr,
+        "corpus": str(corpus), "output": str(output),
+    }  # fmt: skip
+    cmd = [sys.executable, "-c", GENSIM_SCRIPT, json.dumps(params)]
+    wall, rss, text = measured(cmd, work / "gensim.log")
+    report = json.loads(text.strip().splitlines()[-1])
+    rate = report["words"] * args.epochs / report["train_seconds"]
+    return Result("gensim", wall, rss, rate, output)
+
+
+def run_wordspace(args, corpus: Path, work: Path, kernel: str) -> Result:
+    output = work / f"wordspace-{kernel}"
+    cmd = [
+        str(BIN / "wordspace"), "train", args.arch, str(corpus), "-o", str(output),
+        "--dim", str(args.dim), "--window", str(args.window), "--loss", args.loss,
+        "--negative", str(args.negative), "--sample", str(args.sample),
+        "--min-count", str(args.min_count), "--epochs", str(args.epochs),
+        "--workers", str(args.threads), "--lr", str(args.lr), "--kernel", kernel,
+        "--quiet", "--json",
+    ]  # fmt: skip
+    wall, rss, text = measured(cmd, work / f"wordspace-{kernel}.log")
+    report = json.loads(text[text.index("{") :])
+    name = "wordspace" if kernel == "fast" else f"wordspace ({kernel})"
+    return Result(name, wall, rss, report["words_per_second"], output)
+
+
+def score(result: Result) -> None:
+    from wordspace import load
+    from wordspace.evaluate import evaluate_analogies, evaluate_similarity
+
+    vectors = load(result.vectors)
+    result.quality["analogy"] = evaluate_analogies(vectors, QUESTIONS).accuracy
+    result.quality["ws353"] = evaluate_similarity(vectors, WORDSIM / "EN-WS-353-ALL.txt").spearman
+    result.quality["simlex"] = evaluate_similarity(vectors, WORDSIM / "EN-SIMLEX-999.txt").spearman
+
+
+def table(results: list[Result], tokens: int, epochs: int) -> str:
+    ours = next((r for r in results if r.tool == "wordspace"), results[0])
+    c_tool = next((r for r in results if r.tool == "word2vec C"), None)
+    head = (
+        "| tool | wall s | words/s (whole) | words/s (training) | peak RSS MB | analogy | "
+        "WS-353 | SimLex | wall vs wordspace | speed vs C |"
+    )
+    lines = [head, "|" + "---|" * 10]
+    for r in results:
+        train = f"{r.train_words_per_second / 1000:,.0f}k" if r.train_words_per_second else "n/a"
+        vs_c = f"{c_tool.wall / r.wall:.2f}x" if c_tool else "n/a"
+        lines.append(
+            f"| {r.tool} | {r.wall:.1f} | {tokens * epochs / r.wall / 1000:,.0f}k | {train} | "
+            f"{r.peak_rss_mb:,.0f} | {100 * r.quality['analogy']:.1f}% | "
+            f"{r.quality['ws353']:.3f} | {r.quality['simlex']:.3f} | "
+            f"{r.wall / ours.wall:.2f}x | {vs_c} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lines", type=int, default=228_724, help="corpus lines [17M tokens]")
+    parser.add_argument("--arch", choices=["skipgram", "cbow"], default="skipgram")
+    parser.add_argument("--loss", choices=["ns", "hs"], default="ns")
+    parser.add_argument("--dim", type=int, default=100)
+    parser.add_argument("--window", type=int, default=5)
+    parser.add_argument("--negative", type=int, default=5)
+    parser.add_argument("--sample", type=float, default=1e-4)
+    parser.add_argument("--min-count", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--lr", type=float, default=None, help="[0.025 skipgram, 0.05 cbow]")
+    parser.add_argument(
+        "--tools", default="c,gensim,wordspace", help="comma list of c, gensim, wordspace, classic"
+    )
+    args = parser.parse_args()
+    if args.lr is None:
+        args.lr = 0.025 if args.arch == "skipgram" else 0.05
+    if not ENWIKI.exists():
+        raise SystemExit(f"needs {ENWIKI}")
+    corpus = corpus_slice(args.lines)
+    with open(corpus, "rb") as handle:
+        tokens = sum(len(line.split()) for line in handle)
+    tools = args.tools.split(",")
+    runners = {
+        "c": lambda w: run_c_tool(args, corpus, w),
+        "gensim": lambda w: run_gensim(args, corpus, w),
+        "wordspace": lambda w: run_wordspace(args, corpus, w, "fast"),
+        "classic": lambda w: run_wordspace(args, corpus, w, "classic"),
+    }
+    results = []
+    with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
+        for tool in tools:
+            result = runners[tool](Path(tmp))
+            score(result)
+            results.append(result)
+            print(f"{result.tool}: {result.wall:.1f} s", file=sys.stderr, flush=True)
+    print(
+        f"{args.arch} {args.loss}, dim {args.dim}, window {args.window}, negative "
+        f"{args.negative}, sample {args.sample}, min_count {args.min_count}, {args.epochs} "
+        f"epoch(s), {args.threads} threads, lr {args.lr}; corpus: first {args.lines:,} lines "
+        f"of enwiki ({tokens:,} tokens)\n"
+    )
+    print(table(results, tokens, args.epochs))
+
+
+if __name__ == "__main__":
+    main()

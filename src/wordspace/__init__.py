@@ -1,0 +1,30 @@
+"""wordspace: word2vec, subword vectors, sentence vectors and text classification on one
+fast numba engine, reading and writing the formats of gensim, fastText and word2vec."""
+
+from wordspace.errors import (
+    InputError,
+    ModelFileError,
+    NotFittedError,
+    ParameterError,
+    WordspaceError,
+)
+from wordspace.formats import export, load
+from wordspace.models.word2vec import Word2Vec
+from wordspace.training import Progress
+from wordspace.vectors import Vectors
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "InputError",
+    "ModelFileError",
+    "NotFittedError",
+    "ParameterError",
+    "Progress",
+    "Vectors",
+    "Word2Vec",
+    "WordspaceError",
+    "__version__",
+    "export",
+    "load",
+]

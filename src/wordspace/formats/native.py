@@ -1,0 +1,161 @@
+"""The native model format: a folder of ``.npy`` arrays and a ``meta.json``.
+
+Every array, the vocabulary included (UTF-8 blob, offsets, counts, hash index), is a plain
+``.npy`` file, so loading maps them with ``numpy.load(mmap_mode="r")``: no copy, no parsing,
+no Python object per word. ``meta.json`` records the format version, the shapes and dtypes,
+a CRC-32 per array (checked with ``verify=True``), the training configuration and figures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from wordspace.errors import ModelFileError
+from wordspace.fileio import atomic_folder, recover_folder
+from wordspace.vectors import Vectors
+from wordspace.vocab import Vocabulary
+
+FORMAT = "wordspace"
+VERSION = 1
+META = "meta.json"
+
+VOCAB_ARRAYS = {
+    "vocab_blob": np.uint8,
+    "vocab_offsets": np.int64,
+    "vocab_counts": np.int64,
+    "vocab_index": np.int32,
+}
+
+
+def _crc32(array: np.ndarray) -> int:
+    data = np.ascontiguousarray(array)
+    return zlib.crc32(memoryview(data).cast("B")) if data.size else 0
+
+
+def is_native(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a folder holding a native model."""
+    return (Path(path) / META).is_file()
+
+
+def _may_replace(path: Path) -> bool:
+    return path.is_dir() and (is_native(path) or not any(path.iterdir()))
+
+
+def save_arrays(
+    path: str | os.PathLike, arrays: dict[str, np.ndarray], meta: dict[str, Any]
+) -> None:
+    """Write arrays and metadata as a native model folder, atomically."""
+    entries = {}
+    try:
+        with atomic_folder(path, may_replace=_may_replace) as tmp:
+            for name, array in arrays.items():
+                array = np.ascontiguousarray(array)
+                np.save(tmp / f"{name}.npy", array, allow_pickle=False)
+                entries[name] = {
+                    "file": f"{name}.npy",
+                    "dtype": array.dtype.str,
+                    "shape": list(array.shape),
+                    "crc32": _crc32(array),
+                }
+            document = {"format": FORMAT, "version": VERSION, **meta, "arrays": entries}
+            (tmp / META).write_text(json.dumps(document, indent=2, default=_json_default) + "\n")
+    except FileExistsError as exc:
+        raise ModelFileError(str(exc)) from exc
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot store {type(value).__name__} in meta.json")
+
+
+def read_meta(path: str | os.PathLike) -> dict[str, Any]:
+    """The parsed ``meta.json`` of a native model folder, checked for format and version."""
+    folder = Path(path)
+    recover_folder(folder)
+    meta_path = folder / META
+    if not folder.exists():
+        raise ModelFileError(f"{folder}: no such model")
+    if not meta_path.is_file():
+        raise ModelFileError(f"{folder}: not a wordspace model folder (no {META})")
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"{meta_path}: unreadable ({exc})") from exc
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ModelFileError(f"{meta_path}: not a wordspace model")
+    if meta.get("version") != VERSION:
+        raise ModelFileError(
+            f"{meta_path}: format version {meta.get('version')} is not supported "
+            f"(this wordspace reads version {VERSION})"
+        )
+    return meta
+
+
+def load_array(
+    path: str | os.PathLike, meta: dict[str, Any], name: str, *, mmap: bool, verify: bool
+) -> np.ndarray:
+    """One array of a native model, checked against what ``meta.json`` promises."""
+    entry = meta["arrays"].get(name)
+    if entry is None:
+        raise ModelFileError(f"{path}: model has no array {name!r}")
+    file = Path(path) / entry["file"]
+    try:
+        array = np.load(file, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise ModelFileError(f"{file}: unreadable array ({exc})") from exc
+    if array.dtype.str != entry["dtype"] or list(array.shape) != entry["shape"]:
+        raise ModelFileError(
+            f"{file}: holds {array.dtype.str} {list(array.shape)}, "
+            f"meta.json promises {entry['dtype']} {entry['shape']}"
+        )
+    if verify and _crc32(array) != entry["crc32"]:
+        raise ModelFileError(f"{file}: checksum mismatch, the file is corrupt")
+    return array
+
+
+def vocab_arrays(vocab: Vocabulary) -> dict[str, np.ndarray]:
+    return {
+        "vocab_blob": vocab.blob,
+        "vocab_offsets": vocab.offsets,
+        "vocab_counts": vocab.counts,
+        "vocab_index": vocab.slots,
+    }
+
+
+def load_vocab(
+    path: str | os.PathLike, meta: dict[str, Any], *, mmap: bool, verify: bool
+) -> Vocabulary:
+    arrays = {name: load_array(path, meta, name, mmap=mmap, verify=verify) for name in VOCAB_ARRAYS}
+    return Vocabulary(
+        arrays["vocab_blob"],
+        arrays["vocab_offsets"],
+        arrays["vocab_counts"],
+        arrays["vocab_index"],
+    )
+
+
+def save_vectors(vectors: Vectors, path: str | os.PathLike, **meta: Any) -> None:
+    """Save ``vectors`` (and any extra arrays in ``meta["extra_arrays"]``) natively."""
+    extra = meta.pop("extra_arrays", {})
+    arrays = {"vectors": vectors.matrix, **vocab_arrays(vectors.vocab), **extra}
+    meta = {"vocab_size": len(vectors), "dim": vectors.dim, **meta}
+    save_arrays(path, arrays, meta)
+
+
+def load_vectors(path: str | os.PathLike, *, mmap: bool = True, verify: bool = False) -> Vectors:
+    """Load the vectors of a native model folder, memory-mapped by default."""
+    meta = read_meta(path)
+    vocab = load_vocab(path, meta, mmap=mmap, verify=verify)
+    matrix = load_array(path, meta, "vectors", mmap=mmap, verify=verify)
+    if matrix.ndim != 2 or matrix.shape[0] != len(vocab):
+        raise ModelFileError(
+            f"{path}: vectors of shape {matrix.shape} do not match {len(vocab)} words"
+        )
+    return Vectors(vocab, matrix)

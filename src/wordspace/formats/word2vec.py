@@ -1,0 +1,169 @@
+"""The word2vec formats, text and binary, as the word2vec tool and gensim write them.
+
+Both start with a header line "count dim". A text row is the word and ``dim`` decimal
+numbers separated by spaces; a binary row is the word, one space and ``dim`` little-endian
+float32 values, followed by a newline in the C tool's files and by nothing in gensim's.
+Readers accept either, and trailing blanks, CRLF line ends and blank lines between rows.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+from pathlib import Path
+
+import numpy as np
+
+from wordspace.errors import ModelFileError
+from wordspace.fileio import atomic_file
+from wordspace.kernels import numtext
+from wordspace.kernels.utf8 import repair_strings
+from wordspace.vectors import Vectors
+from wordspace.vocab import Vocabulary
+
+UNICODE_ERRORS = ("strict", "replace", "ignore")
+_HEADER_MAX = 256
+
+
+def _read_bytes(path: Path) -> np.ndarray:
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as handle:
+                return np.frombuffer(handle.read(), dtype=np.uint8)
+        if path.stat().st_size == 0:
+            raise ModelFileError(f"{path}: file is empty")
+        return np.memmap(path, dtype=np.uint8, mode="r")
+    except OSError as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise ModelFileError(f"{path}: no such file") from exc
+        raise ModelFileError(f"{path}: cannot read ({exc})") from exc
+
+
+def _parse_header(path: Path, buf: np.ndarray) -> tuple[int, int, int]:
+    head = bytes(buf[:_HEADER_MAX])
+    newline = head.find(b"\n")
+    if newline < 0:
+        raise ModelFileError(f"{path}: no header line 'count dim' (not a word2vec file?)")
+    fields = head[:newline].split()
+    try:
+        count, dim = (int(f) for f in fields)
+    except ValueError:
+        raise ModelFileError(
+            f"{path}: header {head[:newline][:60]!r} is not 'count dim' (not a word2vec file?)"
+        ) from None
+    if count < 0 or dim <= 0:
+        raise ModelFileError(f"{path}: header promises {count} words of dimension {dim}")
+    return count, dim, newline + 1
+
+
+def _looks_binary(buf: np.ndarray, start: int, dim: int) -> bool:
+    """A text file's first row is a word and exactly ``dim`` numbers on one line."""
+    sample = bytes(buf[start : start + 4096 + 32 * dim]).lstrip(b"\r\n")
+    line_end = sample.find(b"\n")
+    fields = (sample if line_end < 0 else sample[:line_end]).split()
+    if len(fields) != dim + 1:
+        return True
+    try:
+        for field in fields[1:]:
+            float(field)
+    except ValueError:
+        return True
+    return False
+
+
+def _words_vocab(
+    path: Path,
+    buf: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    unicode_errors: str,
+) -> Vocabulary:
+    blob, offsets = numtext.gather_ranges(buf, starts, ends)
+    try:
+        bytes(blob).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if unicode_errors == "strict":
+            row = int(np.searchsorted(offsets, exc.start, side="right")) - 1
+            raise ModelFileError(
+                f"{path}: word {row + 1} is not valid UTF-8 ({exc.reason}); "
+                "read with unicode_errors='replace' or 'ignore'"
+            ) from None
+        blob, offsets, _ = repair_strings(blob, offsets, unicode_errors == "ignore")
+    return Vocabulary(blob, offsets, np.zeros(len(starts), dtype=np.int64))
+
+
+def _line_of(buf: np.ndarray, pos: int) -> int:
+    return int(np.count_nonzero(buf[: min(pos, len(buf))] == 10)) + 1
+
+
+def read_word2vec(
+    path: str | os.PathLike,
+    *,
+    binary: bool | None = None,
+    limit: int | None = None,
+    unicode_errors: str = "replace",
+) -> Vectors:
+    """Read a word2vec text or binary file (``binary=None`` tells them apart by content).
+
+    ``limit`` reads only the first words (the most frequent, in files these tools write).
+    """
+    if unicode_errors not in UNICODE_ERRORS:
+        raise ValueError(f"unicode_errors must be one of {UNICODE_ERRORS}, got {unicode_errors!r}")
+    path = Path(path)
+    buf = _read_bytes(path)
+    count, dim, start = _parse_header(path, buf)
+    rows = count if limit is None else min(count, max(0, limit))
+    if binary is None:
+        binary = _looks_binary(buf, start, dim) if rows else False
+    starts = np.empty(rows, dtype=np.int64)
+    ends = np.empty(rows, dtype=np.int64)
+    matrix = np.empty((rows, dim), dtype=np.float32)
+    if binary:
+        status, row, pos = numtext.parse_binary_rows(
+            buf, start, len(buf), rows, dim, matrix.reshape(-1).view(np.uint8), starts, ends
+        )
+    else:
+        status, row, pos = numtext.parse_text_rows(buf, start, len(buf), rows, matrix, starts, ends)
+    if status != numtext.OK:
+        where = f"word {row + 1}" if binary else f"line {_line_of(buf, pos)}"
+        problem = {
+            numtext.TRUNCATED: f"file ends early: header promises {count} rows of {dim} values",
+            numtext.BAD_NUMBER: "value is not a number",
+            numtext.TOO_MANY_VALUES: f"row has more than the header's {dim} values",
+            numtext.EMPTY_WORD: "empty word",
+        }[status]
+        raise ModelFileError(f"{path}: {where}: {problem}")
+    bad_rows = np.flatnonzero(~np.isfinite(matrix).all(axis=1))
+    if len(bad_rows):
+        raise ModelFileError(
+            f"{path}: the vector of word {bad_rows[0] + 1} holds NaN or infinity "
+            f"({len(bad_rows)} such rows)"
+        )
+    return Vectors(_words_vocab(path, buf, starts, ends, unicode_errors), matrix)
+
+
+def write_word2vec(
+    vectors: Vectors, path: str | os.PathLike, *, binary: bool = False, decimals: int = 6
+) -> None:
+    """Write word2vec text (values as C's ``%.6f``, like the C tool) or binary, atomically."""
+    vocab = vectors.vocab
+    matrix = np.ascontiguousarray(vectors.matrix, dtype=np.float32)
+    header = f"{len(vectors)} {vectors.dim}\n".encode()
+    with atomic_file(path) as handle:
+        handle.write(header)
+        if binary:
+            row_bytes = matrix.astype("<f4").view(np.uint8).reshape(len(vectors), -1)
+            blob = bytes(vocab.blob)
+            offsets = vocab.offsets.tolist()
+            for i in range(len(vectors)):
+                handle.write(blob[offsets[i] : offsets[i + 1]] + b" ")
+                handle.write(row_bytes[i].tobytes() + b"\n")
+            return
+        out = np.empty(
+            numtext.text_rows_bound(len(vocab.blob), len(vectors), vectors.dim, decimals),
+            dtype=np.uint8,
+        )
+        n = numtext.format_text_rows(vocab.blob, vocab.offsets, matrix, decimals, out)
+        if n < 0:
+            raise ValueError("a vector value is too large for fixed-point text; write binary")
+        handle.write(memoryview(out[:n]))

@@ -1,0 +1,219 @@
+"""Tokenising, counting and encoding raw bytes in one compiled pass.
+
+The scanner walks a block of bytes, splits it into tokens at separator bytes, repairs
+invalid UTF-8 (each maximal ill-formed subsequence becomes U+FFFD, as Python's
+``errors="replace"`` does), hashes each token once into an open-addressing table of token
+types, counts it, and writes its type id to the output. It never allocates the big arrays
+itself: when one is full it stops where it is and returns a status naming the array, so the
+Python side can grow it and call again from the same position.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from wordspace.hashing import bytes_equal, hash_bytes
+from wordspace.kernels.utf8 import repair_utf8
+
+# Byte classes.
+TOKEN = 0
+SEPARATOR = 1
+LINE_END = 2
+
+# Positions in the int64 state array.
+POS = 0
+N_TYPES = 1
+ARENA_USED = 2
+N_IDS = 3
+N_LINES = 4
+INVALID_SEQUENCES = 5
+LINE_NO = 6
+FIRST_INVALID_LINE = 7
+LINE_OPEN = 8
+STATE_SIZE = 9
+
+# Statuses.
+DONE = 0
+GROW_TABLE = 1
+GROW_ARENA = 2
+GROW_TYPES = 3
+GROW_LINES = 4
+GROW_IDS = 5
+
+
+@njit(nogil=True, cache=True)
+def _find_type(slots, type_hash, type_offsets, arena, src, s, e, h):
+    """Slot of the token ``src[s:e]`` with hash ``h``: (slot, type id or -1 when absent)."""
+    mask = len(slots) - 1
+    slot = np.int64(h & np.uint64(mask))
+    while True:
+        t = slots[slot]
+        if t < 0:
+            return slot, -1
+        if type_hash[t] == h and bytes_equal(
+            arena, type_offsets[t], type_offsets[t + 1], src, s, e
+        ):
+            return slot, t
+        slot = (slot + 1) & mask
+
+
+@njit(nogil=True, cache=True)
+def rehash(slots, type_hash, n_types):
+    """Fill an empty (all -1) slot array with the first ``n_types`` types."""
+    mask = len(slots) - 1
+    for t in range(n_types):
+        slot = np.int64(type_hash[t] & np.uint64(mask))
+        while slots[slot] >= 0:
+            slot = (slot + 1) & mask
+        slots[slot] = t
+
+
+@njit(nogil=True, cache=True)
+def scan(
+    buf,
+    end,
+    final,
+    byte_class,
+    state,
+    slots,
+    type_hash,
+    type_offsets,
+    arena,
+    counts,
+    out_ids,
+    out_line_ends,
+):
+    """Tokenise, count and encode ``buf[state[POS]:end]``; see the module docstring.
+
+    When ``final`` is false a token touching ``end`` may continue in the next block, so
+    scanning stops before it and ``state[POS]`` says where the unread rest begins.
+    """
+    pos = state[POS]
+    n_types = state[N_TYPES]
+    arena_used = state[ARENA_USED]
+    n_ids = state[N_IDS]
+    n_lines = state[N_LINES]
+    line_open = state[LINE_OPEN]
+    line_no = state[LINE_NO]
+    status = DONE
+    scratch = np.empty(0, dtype=np.uint8)
+    max_types = len(counts)
+    while pos < end:
+        c = byte_class[buf[pos]]
+        if c == SEPARATOR:
+            pos += 1
+            continue
+        if c == LINE_END:
+            if line_open:
+                if n_lines >= len(out_line_ends):
+                    status = GROW_LINES
+                    break
+                out_line_ends[n_lines] = n_ids
+                n_lines += 1
+                line_open = 0
+            line_no += 1
+            pos += 1
+            continue
+        s = pos
+        ascii_only = True
+        while pos < end and byte_class[buf[pos]] == TOKEN:
+            if buf[pos] >= 0x80:
+                ascii_only = False
+            pos += 1
+        e = pos
+        if e == end and not final:
+            pos = s
+            break
+        if n_ids >= len(out_ids):
+            pos = s
+            status = GROW_IDS
+            break
+        src = buf
+        ss = s
+        se = e
+        bad = 0
+        if not ascii_only:
+            if len(scratch) < 3 * (e - s):
+                scratch = np.empty(3 * (e - s), dtype=np.uint8)
+            n, bad = repair_utf8(buf, s, e, scratch)
+            if bad:
+                src = scratch
+                ss = 0
+                se = n
+        h = hash_bytes(src, ss, se)
+        slot, t = _find_type(slots, type_hash, type_offsets, arena, src, ss, se, h)
+        if t < 0:
+            if n_types >= max_types:
+                status = GROW_TYPES
+            elif arena_used + (se - ss) > len(arena):
+                status = GROW_ARENA
+            elif 2 * (n_types + 1) > len(slots):
+                status = GROW_TABLE
+            if status != DONE:
+                pos = s
+                break
+            t = n_types
+            for k in range(se - ss):
+                arena[arena_used + k] = src[ss + k]
+            arena_used += se - ss
+            type_offsets[t + 1] = arena_used
+            type_hash[t] = h
+            slots[slot] = t
+            n_types += 1
+        if bad:
+            if state[FIRST_INVALID_LINE] < 0:
+                state[FIRST_INVALID_LINE] = line_no + 1
+            state[INVALID_SEQUENCES] += bad
+        counts[t] += 1
+        out_ids[n_ids] = t
+        n_ids += 1
+        line_open = 1
+    if status == DONE and final and pos >= end and line_open:
+        if n_lines >= len(out_line_ends):
+            status = GROW_LINES
+        else:
+            out_line_ends[n_lines] = n_ids
+            n_lines += 1
+            line_open = 0
+    state[POS] = pos
+    state[N_TYPES] = n_types
+    state[ARENA_USED] = arena_used
+    state[N_IDS] = n_ids
+    state[N_LINES] = n_lines
+    state[LINE_OPEN] = line_open
+    state[LINE_NO] = line_no
+    return status
+
+
+@njit(nogil=True, cache=True)
+def encode_sentences(ids, n_ids, line_ends, n_lines, remap, max_sentence_length):
+    """Map provisional type ids to vocabulary ids in place, dropping unknown words, and split
+    each line into sentences of at most ``max_sentence_length`` kept tokens.
+
+    Returns (kept token count, sentence offsets: int64 array of start positions plus end).
+    """
+    offsets = np.empty(n_lines + n_ids // max_sentence_length + 2, dtype=np.int64)
+    offsets[0] = 0
+    n_sent = 0
+    w = 0
+    r = 0
+    for li in range(n_lines):
+        line_end = line_ends[li]
+        run = 0
+        while r < line_end:
+            v = remap[ids[r]]
+            r += 1
+            if v < 0:
+                continue
+            if run == max_sentence_length:
+                n_sent += 1
+                offsets[n_sent] = w
+                run = 0
+            ids[w] = v
+            w += 1
+            run += 1
+        if run > 0:
+            n_sent += 1
+            offsets[n_sent] = w
+    return w, offsets[: n_sent + 1].copy()

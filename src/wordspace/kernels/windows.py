@@ -1,0 +1,119 @@
+"""Pair builders of word2vec: how a sentence becomes (input rows, target word) examples.
+
+Skip-gram makes one example per context word (input: that word's row; target: the centre
+word); CBOW makes one example per centre word (input: the mean or sum of the context rows).
+With ``shared`` negatives, skip-gram scores all context words of a window against the same
+target and noise rows in one block, which keeps those rows in cache; otherwise each context
+word draws its own noise words, exactly as the word2vec tool does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from wordspace.kernels.losses import draw_targets, logistic_block
+from wordspace.kernels.random import below, uniform
+
+SKIPGRAM = 0
+CBOW = 1
+ARCHITECTURES = {"skipgram": SKIPGRAM, "cbow": CBOW}
+
+
+@njit(nogil=True, cache=True, inline="always")
+def subsample(ids, start, end, keep_prob, rng, out):
+    """Copy ``ids[start:end]`` to ``out``, dropping each word with 1 - keep_prob[word]."""
+    n = 0
+    for p in range(start, end):
+        w = ids[p]
+        keep = keep_prob[w]
+        if keep < 1.0 and uniform(rng) > keep:
+            continue
+        out[n] = w
+        n += 1
+    return n
+
+
+@njit(nogil=True, cache=True, inline="always")
+def window_around(pos, n, window, rng):
+    """[lo, hi) of a window shrunk uniformly to 1..window words each side, as word2vec."""
+    reach = window - below(rng, window)
+    return max(0, pos - reach), min(n, pos + reach + 1)
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _scatter(syn0, word, grad):
+    row = syn0[word]
+    for k in range(len(row)):
+        row[k] += grad[k]
+
+
+@njit(nogil=True, cache=True)
+def skipgram_step(loss, shared, sent, pos, lo, hi, syn0, out, noise, tree, negative, lr, rng, buf):
+    """Train the examples of one centre word; returns (summed loss, examples)."""
+    hidden, grad, scores, rows, labels = buf
+    dim = syn0.shape[1]
+    centre = sent[pos]
+    total = 0.0
+    if shared:
+        m = 0
+        for c in range(lo, hi):
+            if c == pos:
+                continue
+            row = syn0[sent[c]]
+            for k in range(dim):
+                hidden[m, k] = row[k]
+            m += 1
+        if m == 0:
+            return 0.0, 0
+        n_out = draw_targets(loss, centre, noise, tree, negative, rng, rows, labels)
+        total = logistic_block(hidden, m, out, rows, labels, n_out, lr, grad, scores)
+        j = 0
+        for c in range(lo, hi):
+            if c == pos:
+                continue
+            _scatter(syn0, sent[c], grad[j])
+            j += 1
+        return total, m
+    m = 0
+    for c in range(lo, hi):
+        if c == pos:
+            continue
+        row = syn0[sent[c]]
+        for k in range(dim):
+            hidden[0, k] = row[k]
+        n_out = draw_targets(loss, centre, noise, tree, negative, rng, rows, labels)
+        total += logistic_block(hidden, 1, out, rows, labels, n_out, lr, grad, scores)
+        _scatter(syn0, sent[c], grad[0])
+        m += 1
+    return total, m
+
+
+@njit(nogil=True, cache=True)
+def cbow_step(loss, cbow_mean, sent, pos, lo, hi, syn0, out, noise, tree, negative, lr, rng, buf):
+    """Train the one example of a centre word; returns (loss, examples)."""
+    hidden, grad, scores, rows, labels = buf
+    dim = syn0.shape[1]
+    h = hidden[0]
+    for k in range(dim):
+        h[k] = 0.0
+    m = 0
+    for c in range(lo, hi):
+        if c == pos:
+            continue
+        row = syn0[sent[c]]
+        for k in range(dim):
+            h[k] += row[k]
+        m += 1
+    if m == 0:
+        return 0.0, 0
+    if cbow_mean:
+        inv = np.float32(1.0 / m)
+        for k in range(dim):
+            h[k] *= inv
+    n_out = draw_targets(loss, sent[pos], noise, tree, negative, rng, rows, labels)
+    total = logistic_block(hidden, 1, out, rows, labels, n_out, lr, grad, scores)
+    for c in range(lo, hi):
+        if c != pos:
+            _scatter(syn0, sent[c], grad[0])
+    return total, 1

@@ -1,0 +1,237 @@
+"""Word2Vec: skip-gram and CBOW with negative sampling or hierarchical softmax."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+
+from wordspace.corpus import MAX_SENTENCE_LENGTH, ReadStats
+from wordspace.errors import NotFittedError, ParameterError
+from wordspace.formats.native import save_vectors
+from wordspace.kernels.losses import LOSSES, NEGATIVE_SAMPLING
+from wordspace.kernels.windows import ARCHITECTURES
+from wordspace.kernels.word2vec import train_chunk
+from wordspace.models import params as p
+from wordspace.text.reader import CorpusInput, read_corpus
+from wordspace.training import ProgressCallback, TrainingSummary, initial_vectors, train
+from wordspace.vectors import Vectors
+from wordspace.vocab import huffman_tree, keep_probabilities, noise_distribution
+
+KERNELS = ("fast", "classic")
+DEFAULT_LR = {"skipgram": 0.025, "cbow": 0.05}
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (the default number of worker threads)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+class Word2Vec:
+    """Learns word vectors with word2vec's skip-gram or CBOW architecture.
+
+    Parameters
+    ----------
+    architecture : ``"skipgram"`` (predict the centre word from each context word) or
+        ``"cbow"`` (from the mean of the context words).
+    dim : vector dimension (gensim's ``vector_size``).
+    window : largest number of context words on each side; each centre word uses a window
+        shrunk uniformly to 1..window, as in word2vec.
+    loss : ``"ns"`` (negative sampling) or ``"hs"`` (hierarchical softmax).
+    negative : noise words per example with ``loss="ns"``.
+    ns_exponent : the noise distribution is count ** ns_exponent.
+    sample : subsampling threshold for frequent words (0 disables).
+    min_count : words rarer than this are dropped from the vocabulary and the text.
+    max_vocab_size : keep at most this many of the most frequent words (None: all).
+    lr, min_lr : the learning rate falls linearly from ``lr`` (default 0.025 for skip-gram,
+        0.05 for CBOW) to ``min_lr`` over the whole run.
+    epochs : passes over the corpus.
+    workers : training threads (default: the CPUs available).
+    seed : seeds the initial vectors and every random draw; with ``workers=1`` two runs
+        give bit-identical vectors (with more, thread timing changes the order of updates).
+    cbow_mean : CBOW averages the context vectors (True) or sums them (False).
+    shuffle : visit the corpus in chunks of about ten thousand words in a seeded random order
+        each epoch (sentences stay in order inside a chunk); False keeps corpus order.
+    kernel : ``"fast"`` scores all context words of a window against one shared set of
+        noise words (or the same tree path) in one block; ``"classic"`` draws noise words for
+        every (context, centre) pair as the word2vec tool does.
+    max_sentence_length : longer lines are split into sentences of this many words.
+
+    Example
+    -------
+    >>> model = Word2Vec("skipgram", dim=100, epochs=1).fit("corpus.txt")
+    >>> model.vectors.most_similar("paris", topn=5)
+    """
+
+    def __init__(
+        self,
+        architecture: str = "skipgram",
+        *,
+        dim: int = 100,
+        window: int = 5,
+        loss: str = "ns",
+        negative: int = 5,
+        ns_exponent: float = 0.75,
+        sample: float = 1e-3,
+        min_count: int = 5,
+        max_vocab_size: int | None = None,
+        lr: float | None = None,
+        min_lr: float = 1e-4,
+        epochs: int = 5,
+        workers: int | None = None,
+        seed: int = 1,
+        cbow_mean: bool = True,
+        kernel: str = "fast",
+        shuffle: bool = True,
+        max_sentence_length: int = MAX_SENTENCE_LENGTH,
+    ) -> None:
+        self.architecture = p.one_of("architecture", architecture, ARCHITECTURES)
+        self.dim = p.positive_int("dim", dim)
+        self.window = p.positive_int("window", window)
+        self.loss = p.one_of("loss", loss, LOSSES)
+        self.negative = p.non_negative_int("negative", negative)
+        if self.loss == "ns" and self.negative == 0:
+            raise ParameterError("negative must be >= 1 with loss='ns' (0 leaves nothing to learn)")
+        self.ns_exponent = p.finite_float("ns_exponent", ns_exponent)
+        self.sample = p.non_negative_float("sample", sample)
+        self.min_count = p.positive_int("min_count", min_count)
+        self.max_vocab_size = (
+            None if max_vocab_size is None else p.positive_int("max_vocab_size", max_vocab_size)
+        )
+        self.lr = p.positive_float("lr", DEFAULT_LR[architecture] if lr is None else lr)
+        self.min_lr = p.non_negative_float("min_lr", min_lr)
+        if self.min_lr > self.lr:
+            raise ParameterError(f"min_lr ({self.min_lr}) must not exceed lr ({self.lr})")
+        self.epochs = p.positive_int("epochs", epochs)
+        self.workers = p.positive_int("workers", available_cpus() if workers is None else workers)
+        self.seed = p.non_negative_int("seed", seed)
+        self.cbow_mean = p.boolean("cbow_mean", cbow_mean)
+        self.kernel = p.one_of("kernel", kernel, KERNELS)
+        self.shuffle = p.boolean("shuffle", shuffle)
+        self.max_sentence_length = p.positive_int("max_sentence_length", max_sentence_length)
+        self._vectors: Vectors | None = None
+        self.output_weights: np.ndarray | None = None
+        self.training: TrainingSummary | None = None
+        self.read_stats: ReadStats | None = None
+
+    def get_params(self) -> dict[str, Any]:
+        """The hyperparameters, as given to the constructor."""
+        return {
+            "architecture": self.architecture,
+            "dim": self.dim,
+            "window": self.window,
+            "loss": self.loss,
+            "negative": self.negative,
+            "ns_exponent": self.ns_exponent,
+            "sample": self.sample,
+            "min_count": self.min_count,
+            "max_vocab_size": self.max_vocab_size,
+            "lr": self.lr,
+            "min_lr": self.min_lr,
+            "epochs": self.epochs,
+            "workers": self.workers,
+            "seed": self.seed,
+            "cbow_mean": self.cbow_mean,
+            "kernel": self.kernel,
+            "shuffle": self.shuffle,
+            "max_sentence_length": self.max_sentence_length,
+        }
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"Word2Vec({args})"
+
+    @property
+    def vectors(self) -> Vectors:
+        """The learned word vectors (the input matrix, as word2vec outputs)."""
+        if self._vectors is None:
+            raise NotFittedError("the model has no vectors yet: call fit() first")
+        return self._vectors
+
+    def fit(self, corpus: CorpusInput, *, callbacks: Sequence[ProgressCallback] = ()) -> Word2Vec:
+        """Learn vectors from ``corpus``: a path (file, folder, glob, ``-`` for stdin), an
+        iterable of token lists, or an iterable of strings (tokenised on whitespace)."""
+        vocab, encoded, stats = read_corpus(
+            corpus,
+            min_count=self.min_count,
+            max_vocab_size=self.max_vocab_size,
+            max_sentence_length=self.max_sentence_length,
+        )
+        n_words = len(vocab)
+        syn0 = initial_vectors(n_words, self.dim, self.seed)
+        empty_i64 = np.zeros(1, dtype=np.int64)
+        if LOSSES[self.loss] == NEGATIVE_SAMPLING:
+            out = np.zeros((n_words, self.dim), dtype=np.float32)
+            noise = noise_distribution(vocab.counts, self.ns_exponent)
+            tree = (empty_i64, np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.int32))
+            max_targets = self.negative + 1
+        else:
+            out = np.zeros((max(n_words - 1, 1), self.dim), dtype=np.float32)
+            noise = (np.ones(1, dtype=np.float32), np.zeros(1, dtype=np.int32))
+            tree = huffman_tree(vocab.counts)
+            max_targets = max(1, int(np.diff(tree[0]).max(initial=0)))
+        keep = keep_probabilities(vocab.counts, self.sample)
+        words_total = max(encoded.n_tokens * self.epochs, 1)
+        arch = ARCHITECTURES[self.architecture]
+        loss = LOSSES[self.loss]
+        shared = self.kernel == "fast"
+
+        def train_one(epoch: int, chunk: int, first: int, end: int, words_done: int):
+            return train_chunk(
+                arch, loss, shared, encoded.ids, encoded.offsets, first, end, syn0, out, keep,
+                noise, tree, self.window, self.negative, self.cbow_mean, max_targets,
+                self.lr, self.min_lr, words_done, words_total, self.seed, epoch, chunk,
+            )  # fmt: skip
+
+        train_one(0, 0, 0, 0, 0)
+        started = time.time()
+        summary = train(
+            encoded,
+            train_one,
+            epochs=self.epochs,
+            workers=self.workers,
+            lr_start=self.lr,
+            lr_end=self.min_lr,
+            shuffle_seed=self.seed if self.shuffle else None,
+            callbacks=callbacks,
+        )
+        self._vectors = Vectors(vocab, syn0)
+        self.output_weights = out
+        self.training = summary
+        self.read_stats = stats
+        self._trained_at = started
+        return self
+
+    def training_info(self) -> dict[str, Any]:
+        """Figures of the last fit, as stored in a saved model's meta.json."""
+        if self.training is None or self.read_stats is None:
+            return {}
+        return {
+            "corpus": asdict(self.read_stats),
+            "trained_words": self.training.words,
+            "examples": self.training.examples,
+            "seconds": round(self.training.seconds, 3),
+            "words_per_second": round(self.training.words_per_second, 1),
+            "epoch_losses": self.training.epoch_losses,
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(self._trained_at)),
+        }
+
+    def save(self, path: str | os.PathLike, *, include_output: bool = True) -> None:
+        """Save the model natively (a folder): vectors, vocabulary, configuration, training
+        figures and, unless ``include_output=False``, the output weights."""
+        extra = {"output": self.output_weights} if include_output else {}
+        save_vectors(
+            self.vectors,
+            path,
+            kind="word2vec",
+            config=self.get_params(),
+            training=self.training_info(),
+            extra_arrays=extra,
+        )
