@@ -21,9 +21,10 @@ def _reference_block(hidden, out, rows, labels, lr):
     return grad_hidden, new_out, loss
 
 
-def test_logistic_block_matches_a_numpy_reference_step():
+@pytest.mark.parametrize("hot_start", [20, 10])
+def test_logistic_block_matches_a_numpy_reference_step(hot_start):
     rng = np.random.default_rng(0)
-    dim, n_in, n_out = 16, 4, 6
+    dim, n_in, n_out = 16, 6, 6
     hidden = rng.normal(0, 0.5, (n_in, dim)).astype(np.float32)
     out = rng.normal(0, 0.5, (20, dim)).astype(np.float32)
     rows = np.array([3, 7, 1, 19, 0, 12], dtype=np.int64)
@@ -34,7 +35,12 @@ def test_logistic_block_matches_a_numpy_reference_step():
     )
     grad = np.zeros((n_in, dim), dtype=np.float32)
     scores = np.zeros((n_in, n_out), dtype=np.float32)
-    loss = logistic_block(hidden, n_in, out, rows, labels, n_out, lr, grad, scores)
+    hot = out[hot_start:].copy()
+    rows_buf = np.zeros((n_out, dim), dtype=np.float32)
+    loss = logistic_block(
+        hidden, n_in, out, hot, hot_start, rows, labels, n_out, lr, grad, scores, rows_buf
+    )
+    out[hot_start:] = hot
     np.testing.assert_allclose(grad, want_grad, atol=2e-4)
     np.testing.assert_allclose(out, want_out, atol=2e-4)
     assert loss == pytest.approx(want_loss, rel=1e-2)

@@ -234,8 +234,20 @@ def _work_items(
     return items
 
 
-def initial_vectors(n: int, dim: int, seed: int) -> np.ndarray:
+ROW_ALIGNMENT = 16
+"""Training matrices are this many floats wide or a multiple (one AVX-512 register), so the
+kernels' inner loops run in whole vector steps; the extra columns stay exactly zero."""
+
+
+def padded_width(dim: int) -> int:
+    return -(-dim // ROW_ALIGNMENT) * ROW_ALIGNMENT
+
+
+def initial_vectors(n: int, dim: int, seed: int, width: int | None = None) -> np.ndarray:
     """Input vectors uniform in [-1/dim, 1/dim), as gensim and fastText initialise them (the
-    word2vec tool uses half that range, which learns measurably slower in one epoch)."""
+    word2vec tool uses half that range, which learns measurably slower in one epoch); columns
+    past ``dim`` (up to ``width``) are zero."""
     rng = np.random.default_rng(seed)
-    return ((rng.random((n, dim), dtype=np.float32) * 2 - 1) / dim).astype(np.float32)
+    vectors = np.zeros((n, width or dim), dtype=np.float32)
+    vectors[:, :dim] = (rng.random((n, dim), dtype=np.float32) * 2 - 1) / dim
+    return vectors

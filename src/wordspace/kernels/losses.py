@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from wordspace.kernels.prefetch import prefetch_row
 from wordspace.kernels.random import index_and_fraction
 
 NEGATIVE_SAMPLING = 0
@@ -31,26 +32,6 @@ def _tables() -> tuple[np.ndarray, np.ndarray]:
 
 
 SIGMOID, LOG_SIGMOID = _tables()
-
-
-@njit(nogil=True, cache=True, inline="always")
-def log_sigmoid(f):
-    """log(sigmoid(f)), from the table inside [-MAX_EXP, MAX_EXP], asymptotes outside."""
-    if f <= -MAX_EXP:
-        return f
-    if f >= MAX_EXP:
-        return np.float32(0.0)
-    return LOG_SIGMOID[int((f + MAX_EXP) * _SCALE)]
-
-
-@njit(nogil=True, cache=True, inline="always")
-def sigmoid(f):
-    """sigmoid(f), clipped to exactly 0 or 1 outside [-MAX_EXP, MAX_EXP] as word2vec does."""
-    if f <= -MAX_EXP:
-        return np.float32(0.0)
-    if f >= MAX_EXP:
-        return np.float32(1.0)
-    return SIGMOID[int((f + MAX_EXP) * _SCALE)]
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -92,43 +73,147 @@ def draw_targets(loss, target, noise, tree, negative, rng, rows, labels):
     return tree_path(target, tree[0], tree[1], tree[2], rows, labels)
 
 
+@njit(nogil=True, cache=True, inline="always")
+def score_against_target(targets, outputs, hidden, n_in, target, lr, rng, buf):
+    """Draw the output rows for ``target`` and train ``n_in`` hidden vectors against them.
+
+    ``targets`` is (loss, noise, tree, negative), ``outputs`` is (out, hot, hot_start) and
+    ``buf`` the worker's scratch arrays (hidden, grad, scores, rows, labels, rows_buf); the gradient
+    for the hidden vectors is left in ``buf[1]``. Returns the summed loss.
+    """
+    loss, noise, tree, negative = targets
+    out, hot, hot_start = outputs
+    _, grad, scores, rows, labels, rows_buf = buf
+    n_out = draw_targets(loss, target, noise, tree, negative, rng, rows, labels)
+    return logistic_block(
+        hidden, n_in, out, hot, hot_start, rows, labels, n_out, lr, grad, scores, rows_buf
+    )
+
+
+@njit(nogil=True, cache=True, inline="always")
+def prefetch_targets(loss, target, out, tree):
+    """Start loading the output rows ``target`` will be scored against that are likely cold:
+    its own row (negative sampling) or the deepest nodes of its path (the top ones are hot)."""
+    if loss == NEGATIVE_SAMPLING:
+        prefetch_row(out, target)
+        return
+    code_offsets, _, points = tree
+    end = code_offsets[target + 1]
+    for j in range(max(code_offsets[target], end - 4), end):
+        prefetch_row(out, points[j])
+
+
+@njit(nogil=True, cache=True, fastmath=True, inline="always")
+def _gradients(scores, n_in, labels, n_out, lr):
+    """Turn the scores of a block into lr-scaled gradients in place; return the summed loss.
+
+    Branch-free: sigmoid and log-sigmoid come from tables over [-MAX_EXP, MAX_EXP]; outside,
+    sigmoid is exactly 0 or 1 (as in word2vec) and -log sigmoid(z) follows its asymptote -z.
+    """
+    loss = 0.0
+    last = np.float32(TABLE_SIZE - 1)
+    for t in range(n_out):
+        label = labels[t]
+        sign = np.float32(2.0) * label - np.float32(1.0)
+        for i in range(n_in):
+            f = scores[i, t]
+            j = int(min(max((f + MAX_EXP) * _SCALE, np.float32(0.0)), last))
+            jz = j if label > 0.5 else TABLE_SIZE - 1 - j
+            loss -= LOG_SIGMOID[jz] + min(sign * f + MAX_EXP, 0.0)
+            s = SIGMOID[j]
+            s = np.float32(0.0) if f <= -MAX_EXP else s
+            s = np.float32(1.0) if f >= MAX_EXP else s
+            scores[i, t] = (label - s) * lr
+    return loss
+
+
 @njit(nogil=True, cache=True, fastmath=True)
-def logistic_block(hidden, n_in, out, rows, labels, n_out, lr, grad_hidden, scores):
+def logistic_block(
+    hidden, n_in, out, hot, hot_start, rows, labels, n_out, lr, grad_hidden, scores, rows_buf
+):
     """Score ``n_in`` hidden vectors against ``n_out`` output rows and take the SGD step.
 
-    Updates ``out`` in place and writes d(loss)/d(hidden), scaled by -lr, into
-    ``grad_hidden``. Both use the values from before the step. Returns the summed loss
-    (float64) of the ``n_in`` examples.
+    Output rows at or above ``hot_start`` live in ``hot``, the worker's private copy of the
+    most contended rows. Updates the output rows in place and writes d(loss)/d(hidden),
+    scaled by -lr, into ``grad_hidden``; both use the values from before the step. Returns
+    the summed loss (float64) of the ``n_in`` examples.
+
+    The output rows are first gathered into ``rows_buf`` (so the inner loops index plain 2-D
+    arrays: no array views, whose reference counting would cost more than the arithmetic),
+    and loops are blocked four rows at a time so that each value loaded feeds four
+    multiply-adds.
     """
     dim = hidden.shape[1]
-    loss = 0.0
     for t in range(n_out):
-        o = out[rows[t]]
-        label = labels[t]
-        for i in range(n_in):
-            h = hidden[i]
+        r = rows[t]
+        if r >= hot_start:
+            for k in range(dim):
+                rows_buf[t, k] = hot[r - hot_start, k]
+        else:
+            for k in range(dim):
+                rows_buf[t, k] = out[r, k]
+    for t in range(n_out):
+        i = 0
+        while i + 4 <= n_in:
+            f0 = f1 = f2 = f3 = np.float32(0.0)
+            for k in range(dim):
+                ok = rows_buf[t, k]
+                f0 += hidden[i, k] * ok
+                f1 += hidden[i + 1, k] * ok
+                f2 += hidden[i + 2, k] * ok
+                f3 += hidden[i + 3, k] * ok
+            scores[i, t] = f0
+            scores[i + 1, t] = f1
+            scores[i + 2, t] = f2
+            scores[i + 3, t] = f3
+            i += 4
+        for rest in range(i, n_in):
             f = np.float32(0.0)
             for k in range(dim):
-                f += h[k] * o[k]
-            if label > 0.5:
-                loss -= log_sigmoid(f)
-            else:
-                loss -= log_sigmoid(-f)
-            scores[i, t] = (label - sigmoid(f)) * lr
+                f += hidden[rest, k] * rows_buf[t, k]
+            scores[rest, t] = f
+    loss = _gradients(scores, n_in, labels, n_out, lr)
     for i in range(n_in):
-        gh = grad_hidden[i]
         for k in range(dim):
-            gh[k] = 0.0
-        for t in range(n_out):
-            g = scores[i, t]
-            o = out[rows[t]]
+            grad_hidden[i, k] = 0.0
+        t = 0
+        while t + 4 <= n_out:
+            g0, g1, g2, g3 = scores[i, t], scores[i, t + 1], scores[i, t + 2], scores[i, t + 3]
             for k in range(dim):
-                gh[k] += g * o[k]
+                grad_hidden[i, k] += (
+                    g0 * rows_buf[t, k]
+                    + g1 * rows_buf[t + 1, k]
+                    + g2 * rows_buf[t + 2, k]
+                    + g3 * rows_buf[t + 3, k]
+                )
+            t += 4
+        for rest in range(t, n_out):
+            g = scores[i, rest]
+            for k in range(dim):
+                grad_hidden[i, k] += g * rows_buf[rest, k]
     for t in range(n_out):
-        o = out[rows[t]]
-        for i in range(n_in):
-            g = scores[i, t]
-            h = hidden[i]
+        for k in range(dim):
+            rows_buf[t, k] = 0.0
+        i = 0
+        while i + 4 <= n_in:
+            g0, g1, g2, g3 = scores[i, t], scores[i + 1, t], scores[i + 2, t], scores[i + 3, t]
             for k in range(dim):
-                o[k] += g * h[k]
+                rows_buf[t, k] += (
+                    g0 * hidden[i, k]
+                    + g1 * hidden[i + 1, k]
+                    + g2 * hidden[i + 2, k]
+                    + g3 * hidden[i + 3, k]
+                )
+            i += 4
+        for rest in range(i, n_in):
+            g = scores[rest, t]
+            for k in range(dim):
+                rows_buf[t, k] += g * hidden[rest, k]
+        r = rows[t]
+        if r >= hot_start:
+            for k in range(dim):
+                hot[r - hot_start, k] += rows_buf[t, k]
+        else:
+            for k in range(dim):
+                out[r, k] += rows_buf[t, k]
     return loss

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from wordspace.kernels.losses import draw_targets, logistic_block
+from wordspace.kernels.losses import score_against_target
 from wordspace.kernels.random import below, uniform
 
 SKIPGRAM = 0
@@ -42,78 +42,69 @@ def window_around(pos, n, window, rng):
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _scatter(syn0, word, grad):
-    row = syn0[word]
-    for k in range(len(row)):
-        row[k] += grad[k]
+def _add_row(syn0, word, grad, j):
+    for k in range(syn0.shape[1]):
+        syn0[word, k] += grad[j, k]
 
 
 @njit(nogil=True, cache=True)
-def skipgram_step(loss, shared, sent, pos, lo, hi, syn0, out, noise, tree, negative, lr, rng, buf):
+def skipgram_step(shared, sent, pos, lo, hi, syn0, outputs, targets, lr, rng, buf):
     """Train the examples of one centre word; returns (summed loss, examples)."""
-    hidden, grad, scores, rows, labels = buf
+    hidden, grad = buf[0], buf[1]
     dim = syn0.shape[1]
     centre = sent[pos]
-    total = 0.0
     if shared:
         m = 0
         for c in range(lo, hi):
-            if c == pos:
-                continue
-            row = syn0[sent[c]]
-            for k in range(dim):
-                hidden[m, k] = row[k]
-            m += 1
+            if c != pos:
+                w = sent[c]
+                for k in range(dim):
+                    hidden[m, k] = syn0[w, k]
+                m += 1
         if m == 0:
             return 0.0, 0
-        n_out = draw_targets(loss, centre, noise, tree, negative, rng, rows, labels)
-        total = logistic_block(hidden, m, out, rows, labels, n_out, lr, grad, scores)
+        total = score_against_target(targets, outputs, hidden, m, centre, lr, rng, buf)
         j = 0
         for c in range(lo, hi):
-            if c == pos:
-                continue
-            _scatter(syn0, sent[c], grad[j])
-            j += 1
+            if c != pos:
+                _add_row(syn0, sent[c], grad, j)
+                j += 1
         return total, m
+    total = 0.0
     m = 0
     for c in range(lo, hi):
-        if c == pos:
-            continue
-        row = syn0[sent[c]]
-        for k in range(dim):
-            hidden[0, k] = row[k]
-        n_out = draw_targets(loss, centre, noise, tree, negative, rng, rows, labels)
-        total += logistic_block(hidden, 1, out, rows, labels, n_out, lr, grad, scores)
-        _scatter(syn0, sent[c], grad[0])
-        m += 1
+        if c != pos:
+            w = sent[c]
+            for k in range(dim):
+                hidden[0, k] = syn0[w, k]
+            total += score_against_target(targets, outputs, hidden, 1, centre, lr, rng, buf)
+            _add_row(syn0, w, grad, 0)
+            m += 1
     return total, m
 
 
 @njit(nogil=True, cache=True)
-def cbow_step(loss, cbow_mean, sent, pos, lo, hi, syn0, out, noise, tree, negative, lr, rng, buf):
+def cbow_step(cbow_mean, sent, pos, lo, hi, syn0, outputs, targets, lr, rng, buf):
     """Train the one example of a centre word; returns (loss, examples)."""
-    hidden, grad, scores, rows, labels = buf
+    hidden, grad = buf[0], buf[1]
     dim = syn0.shape[1]
-    h = hidden[0]
     for k in range(dim):
-        h[k] = 0.0
+        hidden[0, k] = 0.0
     m = 0
     for c in range(lo, hi):
-        if c == pos:
-            continue
-        row = syn0[sent[c]]
-        for k in range(dim):
-            h[k] += row[k]
-        m += 1
+        if c != pos:
+            w = sent[c]
+            for k in range(dim):
+                hidden[0, k] += syn0[w, k]
+            m += 1
     if m == 0:
         return 0.0, 0
     if cbow_mean:
         inv = np.float32(1.0 / m)
         for k in range(dim):
-            h[k] *= inv
-    n_out = draw_targets(loss, sent[pos], noise, tree, negative, rng, rows, labels)
-    total = logistic_block(hidden, 1, out, rows, labels, n_out, lr, grad, scores)
+            hidden[0, k] *= inv
+    total = score_against_target(targets, outputs, hidden, 1, sent[pos], lr, rng, buf)
     for c in range(lo, hi):
         if c != pos:
-            _scatter(syn0, sent[c], grad[0])
+            _add_row(syn0, sent[c], grad, 0)
     return total, 1

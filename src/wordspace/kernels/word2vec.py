@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from wordspace.kernels.losses import prefetch_targets
+from wordspace.kernels.prefetch import prefetch_row
 from wordspace.kernels.random import seeded
 from wordspace.kernels.windows import SKIPGRAM, cbow_step, skipgram_step, subsample, window_around
 
@@ -25,6 +27,7 @@ def train_chunk(
     end_sentence,
     syn0,
     out,
+    hot_rows,
     keep_prob,
     noise,
     tree,
@@ -43,17 +46,27 @@ def train_chunk(
     """Train sentences ``first_sentence:end_sentence`` of the encoded corpus.
 
     The learning rate falls linearly from ``lr_start`` to ``lr_end`` over ``words_total``
-    words; ``words_done`` of them came before this chunk. Returns (summed loss, examples).
+    words; ``words_done`` of them came before this chunk. The last ``hot_rows`` rows of
+    ``out`` (the top of the Huffman tree, which every example updates) are trained in a
+    private copy that is merged back at the end, so that workers do not fight over their
+    cache lines. Returns (summed loss, examples).
     """
     dim = syn0.shape[1]
     rng = seeded(seed, epoch, chunk)
     span = 2 * window
-    hidden = np.empty((span, dim), dtype=np.float32)
-    grad = np.empty((span, dim), dtype=np.float32)
-    scores = np.empty((span, max_targets), dtype=np.float32)
-    rows = np.empty(max_targets, dtype=np.int64)
-    labels = np.empty(max_targets, dtype=np.float32)
-    buf = (hidden, grad, scores, rows, labels)
+    buf = (
+        np.empty((span, dim), dtype=np.float32),
+        np.empty((span, dim), dtype=np.float32),
+        np.empty((span, max_targets), dtype=np.float32),
+        np.empty(max_targets, dtype=np.int64),
+        np.empty(max_targets, dtype=np.float32),
+        np.empty((max_targets, dim), dtype=np.float32),
+    )
+    hot_start = out.shape[0] - hot_rows
+    hot = out[hot_start:].copy()
+    hot_before = hot.copy()
+    outputs = (out, hot, hot_start)
+    targets = (loss, noise, tree, negative)
     longest = 0
     for s in range(first_sentence, end_sentence):
         longest = max(longest, offsets[s + 1] - offsets[s])
@@ -70,15 +83,21 @@ def train_chunk(
         n = subsample(ids, start, end, keep_prob, rng, sent)
         for pos in range(n):
             lo, hi = window_around(pos, n, window, rng)
+            if pos + 1 < n:
+                prefetch_targets(loss, sent[pos + 1], out, tree)
+            if pos + window + 1 < n:
+                prefetch_row(syn0, sent[pos + window + 1])
             if architecture == SKIPGRAM:
                 step_loss, step_examples = skipgram_step(
-                    loss, shared, sent, pos, lo, hi, syn0, out, noise, tree, negative, lr, rng, buf
+                    shared, sent, pos, lo, hi, syn0, outputs, targets, lr, rng, buf
                 )
             else:
                 step_loss, step_examples = cbow_step(
-                    loss, cbow_mean, sent, pos, lo, hi, syn0, out, noise, tree, negative, lr,
-                    rng, buf,
-                )  # fmt: skip
+                    cbow_mean, sent, pos, lo, hi, syn0, outputs, targets, lr, rng, buf
+                )
             total_loss += step_loss
             examples += step_examples
+    for r in range(hot_rows):
+        for k in range(dim):
+            out[hot_start + r, k] += hot[r, k] - hot_before[r, k]
     return total_loss, examples

@@ -18,11 +18,19 @@ from wordspace.kernels.windows import ARCHITECTURES
 from wordspace.kernels.word2vec import train_chunk
 from wordspace.models import params as p
 from wordspace.text.reader import CorpusInput, read_corpus
-from wordspace.training import ProgressCallback, TrainingSummary, initial_vectors, train
+from wordspace.training import (
+    ProgressCallback,
+    TrainingSummary,
+    initial_vectors,
+    padded_width,
+    train,
+)
 from wordspace.vectors import Vectors
 from wordspace.vocab import huffman_tree, keep_probabilities, noise_distribution
 
 KERNELS = ("fast", "classic")
+HOT_TREE_NODES = 64
+"""Top inner nodes of the Huffman tree each worker trains in a private copy per chunk."""
 DEFAULT_LR = {"skipgram": 0.025, "cbow": 0.05}
 
 
@@ -165,18 +173,21 @@ class Word2Vec:
             max_sentence_length=self.max_sentence_length,
         )
         n_words = len(vocab)
-        syn0 = initial_vectors(n_words, self.dim, self.seed)
+        width = padded_width(self.dim)
+        syn0 = initial_vectors(n_words, self.dim, self.seed, width)
         empty_i64 = np.zeros(1, dtype=np.int64)
         if LOSSES[self.loss] == NEGATIVE_SAMPLING:
-            out = np.zeros((n_words, self.dim), dtype=np.float32)
+            out = np.zeros((n_words, width), dtype=np.float32)
             noise = noise_distribution(vocab.counts, self.ns_exponent)
             tree = (empty_i64, np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.int32))
             max_targets = self.negative + 1
+            hot_rows = 0
         else:
-            out = np.zeros((max(n_words - 1, 1), self.dim), dtype=np.float32)
+            out = np.zeros((max(n_words - 1, 1), width), dtype=np.float32)
             noise = (np.ones(1, dtype=np.float32), np.zeros(1, dtype=np.int32))
             tree = huffman_tree(vocab.counts)
             max_targets = max(1, int(np.diff(tree[0]).max(initial=0)))
+            hot_rows = min(HOT_TREE_NODES, out.shape[0])
         keep = keep_probabilities(vocab.counts, self.sample)
         words_total = max(encoded.n_tokens * self.epochs, 1)
         arch = ARCHITECTURES[self.architecture]
@@ -185,9 +196,10 @@ class Word2Vec:
 
         def train_one(epoch: int, chunk: int, first: int, end: int, words_done: int):
             return train_chunk(
-                arch, loss, shared, encoded.ids, encoded.offsets, first, end, syn0, out, keep,
-                noise, tree, self.window, self.negative, self.cbow_mean, max_targets,
-                self.lr, self.min_lr, words_done, words_total, self.seed, epoch, chunk,
+                arch, loss, shared, encoded.ids, encoded.offsets, first, end, syn0, out,
+                hot_rows, keep, noise, tree, self.window, self.negative, self.cbow_mean,
+                max_targets, self.lr, self.min_lr, words_done, words_total, self.seed, epoch,
+                chunk,
             )  # fmt: skip
 
         train_one(0, 0, 0, 0, 0)
@@ -202,8 +214,8 @@ class Word2Vec:
             shuffle_seed=self.seed if self.shuffle else None,
             callbacks=callbacks,
         )
-        self._vectors = Vectors(vocab, syn0)
-        self.output_weights = out
+        self._vectors = Vectors(vocab, np.ascontiguousarray(syn0[:, : self.dim]))
+        self.output_weights = np.ascontiguousarray(out[:, : self.dim])
         self.training = summary
         self.read_stats = stats
         self._trained_at = started

@@ -1,0 +1,44 @@
+"""Software prefetch of matrix rows, so that the rows the next example needs are on their way
+from memory while the current one computes."""
+
+from __future__ import annotations
+
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+_CACHE_LINE = 64
+
+
+@intrinsic
+def prefetch_row(typingctx, matrix, row):
+    """Ask the CPU to start loading row ``row`` of a C-contiguous 2-D array into cache."""
+    if not (isinstance(matrix, types.Array) and matrix.ndim == 2):
+        return None
+
+    def codegen(context, builder, signature, args):
+        matrix_type, row_type = signature.args
+        array = context.make_array(matrix_type)(context, builder, args[0])
+        row_index = context.cast(builder, args[1], row_type, types.intp)
+        zero = context.get_constant(types.intp, 0)
+        start = cgutils.get_item_pointer(
+            context, builder, matrix_type, array, [row_index, zero], wraparound=False
+        )
+        byte_pointer = builder.bitcast(start, ir.IntType(8).as_pointer())
+        i32 = ir.IntType(32)
+        prefetch = builder.module.declare_intrinsic(
+            "llvm.prefetch", fnty=ir.FunctionType(ir.VoidType(), [byte_pointer.type, i32, i32, i32])
+        )
+        shape = cgutils.unpack_tuple(builder, array.shape, 2)
+        item_bytes = context.get_abi_sizeof(context.get_data_type(matrix_type.dtype))
+        item_size = context.get_constant(types.intp, item_bytes)
+        row_bytes = builder.mul(shape[1], item_size)
+        with cgutils.for_range_slice(
+            builder, zero, row_bytes, context.get_constant(types.intp, _CACHE_LINE)
+        ) as (offset, _):
+            address = builder.gep(byte_pointer, [offset])
+            builder.call(prefetch, [address, i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.none(matrix, row), codegen
