@@ -1,6 +1,11 @@
 """wordspace: word2vec, subword vectors, sentence vectors and text classification on one
 fast numba engine, reading and writing the formats of gensim, fastText and word2vec."""
 
+from wordspace.numba_cache import drop_stale_kernels
+
+drop_stale_kernels()
+
+
 from wordspace.errors import (
     InputError,
     ModelFileError,
