@@ -161,3 +161,33 @@ def test_output_that_is_not_a_model_is_refused_before_training(tmp_path):
     result = wordspace("train", "cbow", "-", "-o", tmp_path / "notes.txt", stdin="a b\n" * 50)
     _assert_one_line_error(result, "notes.txt")
     assert (tmp_path / "notes.txt").read_text() == "keep me"
+
+
+def test_convert_between_every_format_keeps_the_vectors(model, tmp_path):
+    out, _ = model
+    original = np.load(out / "vectors.npy")
+    chain = [
+        ("v.bin", "word2vec-bin", []),
+        ("v.txt", "word2vec-txt", []),
+        ("m.bin", "fasttext-bin", ["--to", "fasttext-bin"]),
+        ("m.vec", "fasttext-vec", []),
+        ("again", "native", []),
+    ]
+    source = out
+    for name, fmt, options in chain:
+        result = wordspace("convert", source, tmp_path / name, *options)
+        assert result.returncode == 0, result.stderr
+        assert f"({fmt})" in result.stderr
+        info = json.loads(wordspace("info", tmp_path / name, "--json").stdout)
+        assert info["vocab_size"] == original.shape[0]
+        source = tmp_path / name
+    final = np.load(tmp_path / "again" / "vectors.npy")
+    assert np.abs(final - original).max() <= 2e-6
+
+
+def test_convert_limit_and_explicit_formats(model, tmp_path):
+    out, _ = model
+    result = wordspace("convert", out, tmp_path / "top", "--to", "word2vec-txt", "--limit", "100")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "top").read_text().split("\n", 1)[0] == "100 32"
+    _assert_one_line_error(wordspace("convert", out, tmp_path / "x", "--to", "parquet"), "parquet")

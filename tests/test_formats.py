@@ -137,7 +137,9 @@ def test_reader_tolerates_crlf_trailing_blanks_and_blank_lines(tmp_path):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"3 2\na 1 2\nb 3 4\n", "file ends early"),
+        (b"3 2\na 1 2\nb 3 4\n", "promises 3 words"),
+        (b"3 2\na 1 2\nb 3 4\nc 5\n", "file ends early"),
+        (b"1000000000 300\na 1 2\n", "can hold at most 0"),
         (b"1 2\na 1 x\n", "not a number"),
         (b"1 2\na 1 2 3\n", "more than the header's 2 values"),
         (b"1 2\na nan 2\n", "NaN"),
@@ -157,7 +159,7 @@ def test_truncated_binary_file_is_refused(trained, tmp_path):
     export(trained.vectors, tmp_path / "v.bin", "word2vec-bin")
     data = (tmp_path / "v.bin").read_bytes()
     (tmp_path / "cut.bin").write_bytes(data[: len(data) // 2])
-    with pytest.raises(ModelFileError, match="ends early"):
+    with pytest.raises(ModelFileError, match=r"ends early|can hold at most"):
         read_word2vec(tmp_path / "cut.bin", binary=True)
 
 
@@ -177,3 +179,20 @@ def test_vectors_from_words_round_trip_through_text(tmp_path):
     back = read_word2vec(tmp_path / "v.txt")
     assert back.words == ["日本", "é"]
     np.testing.assert_allclose(back.matrix, [[0.5, -0.25], [0.0, 3.0]])
+
+
+def test_a_corrupt_vocabulary_index_is_refused_not_followed(trained, tmp_path):
+    trained.vectors.save(tmp_path / "m")
+    index = np.load(tmp_path / "m" / "vocab_index.npy")
+    index[index >= 0] += 10**6
+    np.save(tmp_path / "m" / "vocab_index.npy", index)
+    with pytest.raises(ModelFileError, match="inconsistent"):
+        load(tmp_path / "m")
+
+
+def test_loading_a_native_model_builds_no_python_word_list(trained, tmp_path):
+    trained.vectors.save(tmp_path / "m")
+    vectors = load(tmp_path / "m")
+    assert "words" not in vectors.vocab.__dict__
+    assert vectors.vocab.index("the") == trained.vectors.vocab.index("the")
+    assert "words" not in vectors.vocab.__dict__

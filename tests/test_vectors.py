@@ -74,8 +74,9 @@ def test_analogy_finds_the_planted_answer_with_add_and_mul():
         assert vectors.analogy("man", "king", "woman", method=method)[0][0] == "queen"
 
 
-def test_normalized_matrix_is_computed_once(vectors):
-    assert vectors.normalized is vectors.normalized
+def test_norms_are_computed_once_and_normalized_rows_have_unit_length(vectors):
+    assert vectors.norms is vectors.norms
+    np.testing.assert_allclose(vectors.norms, np.linalg.norm(vectors.matrix, axis=1), rtol=1e-5)
     np.testing.assert_allclose(np.linalg.norm(vectors.normalized, axis=1), 1.0, rtol=1e-5)
 
 

@@ -47,14 +47,18 @@ class Method(StrEnum):
     mul = "mul"
 
 
-class ExportFormat(StrEnum):
+class Format(StrEnum):
+    native = "native"
     word2vec_txt = "word2vec-txt"
     word2vec_bin = "word2vec-bin"
-    native = "native"
+    fasttext_bin = "fasttext-bin"
+    fasttext_vec = "fasttext-vec"
 
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
-ModelArg = Annotated[Path, typer.Argument(help="Model folder or word2vec file.")]
+ModelArg = Annotated[
+    Path, typer.Argument(help="Model: native folder, word2vec .txt/.bin, fastText .bin/.vec.")
+]
 
 
 def _clean(value: Any) -> Any:
@@ -264,29 +268,67 @@ def analogy(
 def export(
     model: ModelArg,
     out: Annotated[Path, typer.Argument(help="File (or folder, for native) to write.")],
-    format: Annotated[ExportFormat, typer.Option("--format", "-f", help="Output format.")],
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")],
 ) -> None:
-    """Write a model's vectors in another format."""
-    from wordspace.formats import export as export_vectors
+    """Write a model's vectors in another format (see also: convert)."""
+    from wordspace.formats import convert as convert_model
 
-    export_vectors(_load(model), out, format.value)
+    convert_model(model, out, to_format=format.value)
+
+
+@app.command()
+def convert(
+    source: Annotated[Path, typer.Argument(help="Model to read, in any format.")],
+    target: Annotated[Path, typer.Argument(help="File or folder to write.")],
+    from_format: Annotated[
+        Format | None, typer.Option("--from", help="Input format [from its content].")
+    ] = None,
+    to_format: Annotated[
+        Format | None,
+        typer.Option("--to", help="Output format [from the name: .txt .vec .bin, else native]."),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(help="Keep only the N first (most frequent) words.")
+    ] = None,
+) -> None:
+    """Convert a model between formats: native, word2vec-txt/-bin, fasttext-bin/-vec."""
+    from wordspace.formats import convert as convert_model
+
+    written = convert_model(
+        source,
+        target,
+        from_format=from_format.value if from_format else None,
+        to_format=to_format.value if to_format else None,
+        limit=limit,
+    )
+    print(f"wrote {target} ({written})", file=sys.stderr)
 
 
 @app.command()
 def info(model: ModelArg, as_json: JsonFlag = False) -> None:
     """What a model holds: size, dimension, training configuration and figures."""
-    from wordspace.formats.native import is_native, read_meta
+    from wordspace.formats import as_vectors, detect_format, fasttext, load_model
+    from wordspace.formats.native import read_meta
 
-    vectors = _load(model)
-    document: dict[str, Any] = {"model": str(model), "vocab_size": len(vectors), "dim": vectors.dim}
-    if is_native(model):
+    loaded = load_model(model)
+    vectors = as_vectors(loaded)
+    fmt = detect_format(model)
+    document: dict[str, Any] = {
+        "model": str(model),
+        "format": fmt,
+        "vocab_size": len(vectors),
+        "dim": vectors.dim,
+        "subwords": vectors.ngrams is not None,
+    }
+    if fmt == "native":
         meta = read_meta(model)
         document.update(
-            {k: meta[k] for k in ("kind", "config", "training") if k in meta},
+            {k: meta[k] for k in ("kind", "config", "training", "fasttext") if k in meta},
             arrays=sorted(meta["arrays"]),
         )
-    else:
-        document["format"] = "word2vec"
+    elif isinstance(loaded, fasttext.FastTextModel):
+        document["fasttext"] = {"args": loaded.args, "ntokens": loaded.ntokens}
+        document["labels"] = 0 if loaded.labels is None else len(loaded.labels)
     if as_json:
         _print_json(document)
         return

@@ -124,12 +124,10 @@ def evaluate_analogies(
         owners.append(section)
     if not questions:
         return score
-    unit = vectors.normalized
-    candidates = unit[:limit]
     table = np.array(questions, dtype=np.int64)
     for start in range(0, len(table), batch_size):
         batch = table[start : start + batch_size]
-        best, _ = analogy_search(candidates, unit, batch[:, :3], 1, method)
+        best, _ = analogy_search(vectors, batch[:, :3], 1, method, limit)
         hits = best[:, 0] == batch[:, 3]
         for offset, hit in enumerate(hits):
             section = owners[start + offset]
@@ -203,8 +201,7 @@ def evaluate_similarity(
         if ia < 0 or ib < 0:
             oov += 1
             continue
-        unit = vectors.normalized
-        model_scores.append(float(np.dot(unit[ia], unit[ib])))
+        model_scores.append(vectors.similarity(vectors.matrix[ia], vectors.matrix[ib]))
         human_scores.append(human)
     rho = spearman(np.array(model_scores), np.array(human_scores))
     return SimilarityScore(str(path), rho, len(model_scores), oov)

@@ -53,3 +53,53 @@ def table_capacity(n_keys: int, max_load: float = 0.5) -> int:
     """Smallest power of two that keeps an open-addressing table at most ``max_load`` full."""
     need = max(8, int(n_keys / max_load) + 1)
     return 1 << (need - 1).bit_length()
+
+
+_FNV32_OFFSET = np.uint64(2166136261)
+_FNV32_PRIME = np.uint64(16777619)
+_LOW32 = np.uint64(0xFFFFFFFF)
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _fasttext_step(h, byte):
+    # fastText XORs each byte as a *signed* char widened to 32 bits, so bytes >= 0x80 set
+    # the upper 24 bits too (its issue #539); kept for compatibility with its models.
+    signed = np.uint64(byte) | np.uint64(0xFFFFFF00) if byte >= 0x80 else np.uint64(byte)
+    return ((h ^ signed) * _FNV32_PRIME) & _LOW32
+
+
+@njit(nogil=True, cache=True)
+def fasttext_hash(buf, start, end):
+    """fastText's 32-bit FNV-1a hash of ``buf[start:end]``, sign-extension quirk included."""
+    h = _FNV32_OFFSET
+    for i in range(start, end):
+        h = _fasttext_step(h, buf[i])
+    return h
+
+
+@njit(nogil=True, cache=True)
+def char_ngram_buckets(word, n, minn, maxn, bucket, out):
+    """Bucket ids of the character n-grams of ``word[:n]`` (UTF-8 bytes already wrapped in
+    ``<`` and ``>``), in fastText's order: by start character, then by length. N-grams are
+    ``minn``..``maxn`` characters long; the lone boundary characters ``<`` and ``>`` are
+    skipped. ``out`` needs ``n * maxn`` entries; returns how many were written."""
+    count = 0
+    if bucket <= 0 or maxn <= 0:
+        return 0
+    for i in range(n):
+        if (word[i] & 0xC0) == 0x80:
+            continue
+        h = _FNV32_OFFSET
+        j = i
+        chars = 1
+        while j < n and chars <= maxn:
+            h = _fasttext_step(h, word[j])
+            j += 1
+            while j < n and (word[j] & 0xC0) == 0x80:
+                h = _fasttext_step(h, word[j])
+                j += 1
+            if chars >= minn and not (chars == 1 and (i == 0 or j == n)):
+                out[count] = np.int64(h % np.uint64(bucket))
+                count += 1
+            chars += 1
+    return count

@@ -1,7 +1,13 @@
 """``Vectors``: the query object over a vocabulary and its vector matrix.
 
-Similarity queries use the unit-normalised matrix, computed once on first use; top-k results
-come from ``argpartition`` over one matrix product, and many queries go through one BLAS call.
+Similarity queries multiply the (possibly memory-mapped) matrix itself and divide by the row
+norms, computed once: no normalised copy of the matrix is made, so processes that map the
+same model share all of it. Top-k results come from ``argpartition`` over one matrix product,
+and many queries go through one BLAS call.
+
+Words outside the vocabulary get a vector from their character n-grams when the model has
+them (fastText-style models), exactly as Facebook's ``get_word_vector`` computes it:
+``in_vocab`` tells the two cases apart, ``has_vector`` says whether a vector can be given.
 """
 
 from __future__ import annotations
@@ -12,15 +18,20 @@ from functools import cached_property
 
 import numpy as np
 
+from wordspace.subwords import CharNgrams
 from wordspace.vocab import Vocabulary
 
 WordOrVector = str | np.ndarray
+_NORM_BLOCK = 1 << 16
 
 
-def _unit_rows(matrix: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return (matrix / norms).astype(np.float32, copy=False)
+def row_norms(matrix: np.ndarray) -> np.ndarray:
+    """L2 norm of each row, computed block by block (no temporary as large as the matrix)."""
+    norms = np.empty(matrix.shape[0], dtype=np.float32)
+    for start in range(0, matrix.shape[0], _NORM_BLOCK):
+        block = np.asarray(matrix[start : start + _NORM_BLOCK], dtype=np.float32)
+        norms[start : start + len(block)] = np.sqrt(np.einsum("ij,ij->i", block, block))
+    return norms
 
 
 def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -32,10 +43,20 @@ def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     if k <= 0:
         empty = np.empty((scores.shape[0], 0))
         return empty.astype(np.int64), empty.astype(scores.dtype)
+    if k == 1:
+        best = np.argmax(scores, axis=1)[:, None]
+        return best, np.take_along_axis(scores, best, axis=1)
     part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
     part_scores = np.take_along_axis(scores, part, axis=1)
     order = np.argsort(-part_scores, axis=1, kind="stable")
     return np.take_along_axis(part, order, axis=1), np.take_along_axis(part_scores, order, axis=1)
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    rows = np.atleast_2d(np.asarray(rows, dtype=np.float32))
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return rows / norms
 
 
 class Vectors:
@@ -47,13 +68,18 @@ class Vectors:
     >>> vectors.analogy("man", "king", "woman")  # man : king :: woman : ?
     """
 
-    def __init__(self, vocab: Vocabulary, matrix: np.ndarray) -> None:
+    def __init__(
+        self, vocab: Vocabulary, matrix: np.ndarray, ngrams: CharNgrams | None = None
+    ) -> None:
         if matrix.ndim != 2 or matrix.shape[0] != len(vocab):
             raise ValueError(
                 f"matrix of shape {matrix.shape} does not fit a vocabulary of {len(vocab)} words"
             )
+        if ngrams is not None and ngrams.vectors.shape[1] != matrix.shape[1]:
+            raise ValueError("n-gram vectors and word vectors differ in dimension")
         self.vocab = vocab
         self.matrix = matrix
+        self.ngrams = ngrams
 
     @classmethod
     def from_words(
@@ -70,13 +96,25 @@ class Vectors:
         return len(self.vocab)
 
     def __contains__(self, word: object) -> bool:
+        """Whether ``word`` is in the vocabulary (see ``has_vector`` for n-gram models)."""
         return word in self.vocab
+
+    def in_vocab(self, word: str) -> bool:
+        """Whether ``word`` is in the vocabulary."""
+        return word in self.vocab
+
+    def has_vector(self, word: str) -> bool:
+        """Whether a vector can be given: in the vocabulary, or built from n-grams."""
+        if word in self.vocab:
+            return True
+        return self.ngrams is not None and len(self.ngrams.buckets(word)) > 0
 
     def __iter__(self):
         return iter(self.words)
 
     def __repr__(self) -> str:
-        return f"Vectors({len(self):,} words x {self.dim} dims)"
+        extra = f", {self.ngrams.bucket:,} n-gram buckets" if self.ngrams is not None else ""
+        return f"Vectors({len(self):,} words x {self.dim} dims{extra})"
 
     @property
     def words(self) -> list[str]:
@@ -104,35 +142,63 @@ class Vectors:
             raise KeyError(f"word {words[missing[0]]!r} is not in the vocabulary")
         return found
 
+    def vector(self, word: str) -> np.ndarray:
+        """The vector of ``word``: its row, or for an unknown word of an n-gram model the mean
+        of its n-gram vectors (zeros when it has none, as fastText). KeyError otherwise."""
+        i = self.vocab.index(word)
+        if i >= 0:
+            return self.matrix[i]
+        if self.ngrams is not None:
+            return self.ngrams.vector(word)
+        raise KeyError(f"word {word!r} is not in the vocabulary")
+
     def __getitem__(self, key: str | Sequence[str]) -> np.ndarray:
         if isinstance(key, str):
-            return self.matrix[self.index(key)]
-        return self.matrix[self.indices(key)]
+            return self.vector(key)
+        key = list(key)
+        if self.ngrams is None:
+            return self.matrix[self.indices(key)]
+        return np.stack([self.vector(word) for word in key]) if key else self.matrix[:0]
 
     def get(self, word: str, default: np.ndarray | None = None) -> np.ndarray | None:
-        i = self.vocab.index(word)
-        return self.matrix[i] if i >= 0 else default
+        try:
+            return self.vector(word)
+        except KeyError:
+            return default
 
     @cached_property
+    def norms(self) -> np.ndarray:
+        """L2 norm of every row, computed once."""
+        return row_norms(self.matrix)
+
+    @cached_property
+    def _safe_norms(self) -> np.ndarray:
+        norms = self.norms.copy()
+        norms[norms == 0] = 1.0
+        return norms
+
+    @property
     def normalized(self) -> np.ndarray:
-        """Unit-length rows (zero rows stay zero), computed once."""
-        return _unit_rows(np.asarray(self.matrix, dtype=np.float32))
+        """Unit-length rows (zero rows stay zero). This makes a full copy of the matrix;
+        queries do not need it."""
+        return np.asarray(self.matrix, dtype=np.float32) / self._safe_norms[:, None]
 
     def unit(self, key: WordOrVector) -> np.ndarray:
         """The unit vector of a word, or a given vector normalised."""
-        if isinstance(key, str):
-            return self.normalized[self.index(key)]
-        vector = np.asarray(key, dtype=np.float32)
-        norm = np.linalg.norm(vector)
-        return vector / norm if norm > 0 else vector
+        vector = self.vector(key) if isinstance(key, str) else key
+        return _unit(vector)[0]
 
     def similarity(self, a: WordOrVector, b: WordOrVector) -> float:
         """Cosine similarity of two words (or vectors)."""
         return float(np.dot(self.unit(a), self.unit(b)))
 
-    def _candidates(self, restrict_vocab: int | None) -> np.ndarray:
-        unit = self.normalized
-        return unit if restrict_vocab is None else unit[:restrict_vocab]
+    def cosines(self, queries: np.ndarray, restrict_vocab: int | None = None) -> np.ndarray:
+        """Cosine of each query vector (rows) with each word (columns) of the vocabulary,
+        or of its ``restrict_vocab`` most frequent words."""
+        n = len(self) if restrict_vocab is None else min(restrict_vocab, len(self))
+        scores = _unit(queries) @ np.asarray(self.matrix[:n], dtype=np.float32).T
+        scores /= self._safe_norms[:n]
+        return scores
 
     def nearest(
         self,
@@ -147,13 +213,10 @@ class Vectors:
         ``exclude[i]`` lists rows never returned for query ``i``; ``restrict_vocab`` limits
         candidates to the most frequent words.
         """
-        queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
-        norms = np.linalg.norm(queries, axis=1, keepdims=True)
-        norms[norms == 0] = 1.0
-        scores = (queries / norms) @ self._candidates(restrict_vocab).T
+        scores = self.cosines(queries, restrict_vocab)
         if exclude is not None:
             for i, rows in enumerate(exclude):
-                rows = [r for r in rows if r < scores.shape[1]]
+                rows = [r for r in rows if 0 <= r < scores.shape[1]]
                 scores[i, rows] = -np.inf
         return top_k(scores, topn)
 
@@ -165,8 +228,8 @@ class Vectors:
         for sign, items in ((1.0, positive), (-1.0, negative)):
             for item in items:
                 query += sign * self.unit(item)
-                if isinstance(item, str):
-                    used.append(self.index(item))
+                if isinstance(item, str) and item in self.vocab:
+                    used.append(self.vocab.index(item))
         return query, used
 
     def most_similar(
@@ -208,9 +271,7 @@ class Vectors:
         ``method="add"`` is 3CosAdd (b - a + c); ``"mul"`` is 3CosMul (Levy & Goldberg 2014).
         """
         rows = np.array([[self.index(a), self.index(b), self.index(c)]])
-        idx, val = analogy_search(
-            self._candidates(restrict_vocab), self.normalized, rows, topn, method
-        )
+        idx, val = analogy_search(self, rows, topn, method, restrict_vocab)
         return [(self.vocab.word(int(i)), float(s)) for i, s in zip(idx[0], val[0], strict=True)]
 
     def save(self, path: str | os.PathLike, **meta: object) -> None:
@@ -232,26 +293,27 @@ COSMUL_EPSILON = 1e-3
 
 
 def analogy_search(
-    candidates: np.ndarray, unit: np.ndarray, rows: np.ndarray, topn: int, method: str
+    vectors: Vectors,
+    rows: np.ndarray,
+    topn: int,
+    method: str,
+    restrict_vocab: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Batched analogy answers for question rows (a, b, c), excluding a, b and c.
-
-    ``candidates`` are the unit vectors searched (a prefix of ``unit``, the full matrix).
-    """
-    a, b, c = unit[rows[:, 0]], unit[rows[:, 1]], unit[rows[:, 2]]
+    """Batched analogy answers for question rows (a, b, c), never answering a, b or c."""
+    unit = np.asarray(vectors.matrix[rows.reshape(-1)], dtype=np.float32)
+    unit /= vectors._safe_norms[rows.reshape(-1), None]
+    unit = unit.reshape(len(rows), 3, -1)
+    a, b, c = unit[:, 0], unit[:, 1], unit[:, 2]
     if method == "add":
-        query = b - a + c
-        norms = np.linalg.norm(query, axis=1, keepdims=True)
-        norms[norms == 0] = 1.0
-        scores = (query / norms) @ candidates.T
+        scores = vectors.cosines(b - a + c, restrict_vocab)
     elif method == "mul":
-        sim_a = (a @ candidates.T + 1) / 2
-        sim_b = (b @ candidates.T + 1) / 2
-        sim_c = (c @ candidates.T + 1) / 2
+        sim_a = (vectors.cosines(a, restrict_vocab) + 1) / 2
+        sim_b = (vectors.cosines(b, restrict_vocab) + 1) / 2
+        sim_c = (vectors.cosines(c, restrict_vocab) + 1) / 2
         scores = sim_b * sim_c / (sim_a + COSMUL_EPSILON)
     else:
         raise ValueError(f"method must be 'add' or 'mul', got {method!r}")
-    n = candidates.shape[0]
+    n = scores.shape[1]
     for j in range(3):
         inside = rows[:, j] < n
         scores[np.flatnonzero(inside), rows[inside, j]] = -np.inf

@@ -1,35 +1,161 @@
-"""Reading and writing vectors in every supported format."""
+"""Reading and writing vectors in every supported format, and converting between them.
+
+Formats: ``native`` (a folder, memory-mapped), ``word2vec-txt`` and ``word2vec-bin`` (the C
+tool's and gensim's), ``fasttext-bin`` (Facebook's model, with n-grams for unknown words) and
+``fasttext-vec`` (fastText's text vectors, the word2vec text layout).
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from wordspace.errors import ModelFileError
-from wordspace.formats.native import is_native, load_vectors
+import numpy as np
+
+from wordspace.errors import ModelFileError, ParameterError
+from wordspace.formats import fasttext
+from wordspace.formats.native import is_native, load_vectors, read_meta
 from wordspace.formats.word2vec import read_word2vec, write_word2vec
 from wordspace.vectors import Vectors
+from wordspace.vocab import Vocabulary
 
-EXPORT_FORMATS = ("word2vec-txt", "word2vec-bin", "native")
+FORMATS = ("native", "word2vec-txt", "word2vec-bin", "fasttext-bin", "fasttext-vec")
+EXPORT_FORMATS = FORMATS
+Model = Vectors | fasttext.FastTextModel
 
 
-def load(path: str | os.PathLike, *, mmap: bool = True, verify: bool = False) -> Vectors:
-    """Load vectors from a native model folder (memory-mapped) or a word2vec file."""
+def _is_fasttext_bin(path: Path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4)
+    except OSError:
+        return False
+    return len(head) == 4 and int.from_bytes(head, "little", signed=True) == fasttext.MAGIC
+
+
+def detect_format(path: str | os.PathLike) -> str:
+    """The format of an existing model file or folder, from its content."""
     target = Path(path)
     if target.is_dir() or is_native(target):
-        return load_vectors(target, mmap=mmap, verify=verify)
+        return "native"
     if not target.exists():
         raise ModelFileError(f"{target}: no such model file or folder")
-    return read_word2vec(target)
+    if _is_fasttext_bin(target):
+        return "fasttext-bin"
+    name = target.name.removesuffix(".gz")
+    return "fasttext-vec" if name.endswith(".vec") else "word2vec"
 
 
-def export(vectors: Vectors, path: str | os.PathLike, fmt: str) -> None:
-    """Write ``vectors`` to ``path`` in the format named ``fmt`` (one of EXPORT_FORMATS)."""
-    if fmt == "word2vec-txt":
-        write_word2vec(vectors, path, binary=False)
-    elif fmt == "word2vec-bin":
-        write_word2vec(vectors, path, binary=True)
-    elif fmt == "native":
-        vectors.save(path)
+def output_format(path: str | os.PathLike, source: Model) -> str:
+    """The format a file name asks for: ``.txt`` word2vec text, ``.vec`` fastText text,
+    ``.bin`` fastText's model for fastText sources and word2vec binary otherwise, and a name
+    without these suffixes a native folder."""
+    name = Path(path).name.removesuffix(".gz")
+    if name.endswith(".txt"):
+        return "word2vec-txt"
+    if name.endswith(".vec"):
+        return "fasttext-vec"
+    if name.endswith(".bin"):
+        return "fasttext-bin" if isinstance(source, fasttext.FastTextModel) else "word2vec-bin"
+    return "native"
+
+
+def _check_format(name: str | None) -> None:
+    if name is not None and name not in FORMATS:
+        raise ParameterError(f"format must be one of {', '.join(FORMATS)}, got {name!r}")
+
+
+def load_model(
+    path: str | os.PathLike, *, format: str | None = None, mmap: bool = True, verify: bool = False
+) -> Model:
+    """Load whatever ``path`` holds: a FastTextModel for fastText models (native or ``.bin``),
+    Vectors otherwise."""
+    _check_format(format)
+    fmt = format or detect_format(path)
+    if fmt == "native":
+        if read_meta(path).get("kind") == "fasttext":
+            return fasttext.load_native(path, mmap=mmap)
+        return load_vectors(path, mmap=mmap, verify=verify)
+    if fmt == "fasttext-bin":
+        return fasttext.read_fasttext_bin(path, mmap=mmap)
+    binary = {"word2vec-txt": False, "fasttext-vec": False, "word2vec-bin": True}.get(fmt)
+    return read_word2vec(path, binary=binary)
+
+
+def as_vectors(model: Model) -> Vectors:
+    return model.vectors() if isinstance(model, fasttext.FastTextModel) else model
+
+
+def load(
+    path: str | os.PathLike, *, format: str | None = None, mmap: bool = True, verify: bool = False
+) -> Vectors:
+    """Load vectors from any supported format (native folders are memory-mapped)."""
+    return as_vectors(load_model(path, format=format, mmap=mmap, verify=verify))
+
+
+def save(model: Model, path: str | os.PathLike, format: str) -> None:
+    """Write ``model`` to ``path`` in ``format`` (one of FORMATS), atomically."""
+    _check_format(format)
+    if format == "native":
+        if isinstance(model, fasttext.FastTextModel):
+            fasttext.save_native(model, path)
+        else:
+            model.save(path)
+    elif format == "fasttext-bin":
+        if not isinstance(model, fasttext.FastTextModel):
+            model = fasttext.FastTextModel.from_vectors(model)
+        fasttext.write_fasttext_bin(model, path)
     else:
-        raise ValueError(f"format must be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
+        write_word2vec(as_vectors(model), path, binary=format == "word2vec-bin")
+
+
+def export(vectors: Model, path: str | os.PathLike, fmt: str) -> None:
+    """Write ``vectors`` to ``path`` in the format named ``fmt`` (one of FORMATS)."""
+    save(vectors, path, fmt)
+
+
+def first_words(model: Model, limit: int) -> Model:
+    """The model restricted to its ``limit`` first (most frequent) words."""
+    vectors = as_vectors(model)
+    if limit >= len(vectors):
+        return model
+    vocab = vectors.vocab
+    end = int(vocab.offsets[limit])
+    words = Vocabulary(
+        np.asarray(vocab.blob[:end]),
+        np.asarray(vocab.offsets[: limit + 1]),
+        np.asarray(vocab.counts[:limit]),
+    )
+    if isinstance(model, fasttext.FastTextModel):
+        rows = np.concatenate([model.input[:limit], model.input[model.nwords :]])
+        output = model.output if model.labels is not None else model.output[:limit]
+        return fasttext.FastTextModel(
+            model.args, words, rows, output, model.labels, model.ntokens, model.version
+        )
+    return Vectors(words, np.asarray(vectors.matrix[:limit]), vectors.ngrams)
+
+
+def convert(
+    source: str | os.PathLike,
+    target: str | os.PathLike,
+    *,
+    from_format: str | None = None,
+    to_format: str | None = None,
+    limit: int | None = None,
+) -> str:
+    """Convert a model between formats (inferred from content and names when not given);
+    returns the format written."""
+    _check_format(to_format)
+    if limit is not None and limit < 1:
+        raise ParameterError(f"limit must be a positive integer, got {limit}")
+    fmt = from_format or detect_format(source)
+    if limit is not None and fmt in ("word2vec", "word2vec-txt", "word2vec-bin", "fasttext-vec"):
+        binary = {"word2vec-txt": False, "fasttext-vec": False, "word2vec-bin": True}.get(fmt)
+        model: Model = read_word2vec(source, binary=binary, limit=limit)
+    else:
+        model = load_model(source, format=from_format)
+        if limit is not None:
+            model = first_words(model, limit)
+    written = to_format or output_format(target, model)
+    save(model, target, written)
+    return written

@@ -18,6 +18,7 @@ import numpy as np
 
 from wordspace.errors import ModelFileError
 from wordspace.fileio import atomic_folder, recover_folder
+from wordspace.subwords import CharNgrams
 from wordspace.vectors import Vectors
 from wordspace.vocab import Vocabulary
 
@@ -120,33 +121,64 @@ def load_array(
     return array
 
 
-def vocab_arrays(vocab: Vocabulary) -> dict[str, np.ndarray]:
+def vocab_arrays(vocab: Vocabulary, prefix: str = "vocab") -> dict[str, np.ndarray]:
     return {
-        "vocab_blob": vocab.blob,
-        "vocab_offsets": vocab.offsets,
-        "vocab_counts": vocab.counts,
-        "vocab_index": vocab.slots,
+        f"{prefix}_blob": vocab.blob,
+        f"{prefix}_offsets": vocab.offsets,
+        f"{prefix}_counts": vocab.counts,
+        f"{prefix}_index": vocab.slots,
     }
 
 
 def load_vocab(
-    path: str | os.PathLike, meta: dict[str, Any], *, mmap: bool, verify: bool
+    path: str | os.PathLike,
+    meta: dict[str, Any],
+    *,
+    mmap: bool,
+    verify: bool,
+    prefix: str = "vocab",
 ) -> Vocabulary:
-    arrays = {name: load_array(path, meta, name, mmap=mmap, verify=verify) for name in VOCAB_ARRAYS}
-    return Vocabulary(
-        arrays["vocab_blob"],
-        arrays["vocab_offsets"],
-        arrays["vocab_counts"],
-        arrays["vocab_index"],
+    arrays = {
+        part: load_array(path, meta, f"{prefix}_{part}", mmap=mmap, verify=verify)
+        for part in ("blob", "offsets", "counts", "index")
+    }
+    offsets, index, n = arrays["offsets"], arrays["index"], len(arrays["counts"])
+    consistent = (
+        len(offsets) == n + 1
+        and int(offsets[0]) == 0
+        and int(offsets[-1]) == len(arrays["blob"])
+        and bool(np.all(offsets[1:] >= offsets[:-1]))
+        and len(index) >= n
+        and len(index) & (len(index) - 1) == 0
+        and (n == 0 or (int(index.min()) >= -1 and int(index.max()) < n))
     )
+    if not consistent:
+        raise ModelFileError(f"{path}: the {prefix} arrays are inconsistent (corrupt model)")
+    return Vocabulary(arrays["blob"], offsets, arrays["counts"], index)
 
 
 def save_vectors(vectors: Vectors, path: str | os.PathLike, **meta: Any) -> None:
-    """Save ``vectors`` (and any extra arrays in ``meta["extra_arrays"]``) natively."""
+    """Save ``vectors`` (with their n-gram vectors, if any, and any extra arrays in
+    ``meta["extra_arrays"]``) natively."""
     extra = meta.pop("extra_arrays", {})
     arrays = {"vectors": vectors.matrix, **vocab_arrays(vectors.vocab), **extra}
-    meta = {"vocab_size": len(vectors), "dim": vectors.dim, **meta}
+    if vectors.ngrams is not None and "input" not in extra:
+        arrays["ngrams"] = vectors.ngrams.vectors
+    if vectors.ngrams is not None:
+        meta["subwords"] = {"minn": vectors.ngrams.minn, "maxn": vectors.ngrams.maxn}
+    meta = {"kind": "vectors", "vocab_size": len(vectors), "dim": vectors.dim, **meta}
     save_arrays(path, arrays, meta)
+
+
+def _ngrams(path, meta, matrix_rows: int, *, mmap: bool, verify: bool) -> CharNgrams | None:
+    subwords = meta.get("subwords")
+    if not subwords:
+        return None
+    if "ngrams" in meta["arrays"]:
+        rows = load_array(path, meta, "ngrams", mmap=mmap, verify=verify)
+    else:
+        rows = load_array(path, meta, "input", mmap=mmap, verify=verify)[matrix_rows:]
+    return CharNgrams(rows, int(subwords["minn"]), int(subwords["maxn"]))
 
 
 def load_vectors(path: str | os.PathLike, *, mmap: bool = True, verify: bool = False) -> Vectors:
@@ -158,4 +190,7 @@ def load_vectors(path: str | os.PathLike, *, mmap: bool = True, verify: bool = F
         raise ModelFileError(
             f"{path}: vectors of shape {matrix.shape} do not match {len(vocab)} words"
         )
-    return Vectors(vocab, matrix)
+    ngrams = _ngrams(path, meta, len(vocab), mmap=mmap, verify=verify)
+    if ngrams is not None and ngrams.vectors.shape[1] != matrix.shape[1]:
+        raise ModelFileError(f"{path}: n-gram vectors and word vectors differ in dimension")
+    return Vectors(vocab, matrix, ngrams)

@@ -18,11 +18,17 @@ from wordspace.errors import ModelFileError
 from wordspace.fileio import atomic_file
 from wordspace.kernels import numtext
 from wordspace.kernels.utf8 import repair_strings
+from wordspace.memory import ensure_available
 from wordspace.vectors import Vectors
 from wordspace.vocab import Vocabulary
 
 UNICODE_ERRORS = ("strict", "replace", "ignore")
 _HEADER_MAX = 256
+_WRITE_BLOCK_BYTES = 64 << 20
+_CONVERT_HINT = (
+    "convert it once with `wordspace convert FILE FOLDER --to native` and load the folder, "
+    "which is memory-mapped (or read fewer words with limit=)"
+)
 
 
 def _read_bytes(path: Path) -> np.ndarray:
@@ -115,6 +121,16 @@ def read_word2vec(
     rows = count if limit is None else min(count, max(0, limit))
     if binary is None:
         binary = _looks_binary(buf, start, dim) if rows else False
+    smallest_row = 2 + 4 * dim if binary else 1 + 2 * dim
+    most = (len(buf) - start) // smallest_row
+    if rows > most:
+        raise ModelFileError(
+            f"{path}: header promises {count:,} words of dimension {dim} but the file can "
+            f"hold at most {most:,} (truncated, or not a word2vec file?)"
+        )
+    ensure_available(
+        rows * (4 * dim + 24), f"{path}: reading {rows:,} x {dim} vectors", suggestion=_CONVERT_HINT
+    )
     starts = np.empty(rows, dtype=np.int64)
     ends = np.empty(rows, dtype=np.int64)
     matrix = np.empty((rows, dim), dtype=np.float32)
@@ -142,28 +158,36 @@ def read_word2vec(
     return Vectors(_words_vocab(path, buf, starts, ends, unicode_errors), matrix)
 
 
+def _row_blocks(n_rows: int, row_bytes: int) -> range:
+    return range(0, n_rows, max(1, _WRITE_BLOCK_BYTES // max(row_bytes, 1)))
+
+
 def write_word2vec(
     vectors: Vectors, path: str | os.PathLike, *, binary: bool = False, decimals: int = 6
 ) -> None:
-    """Write word2vec text (values as C's ``%.6f``, like the C tool) or binary, atomically."""
+    """Write word2vec text (values as C's ``%.6f``, like the C tool) or binary, atomically.
+
+    Rows are formatted in compiled blocks of about 64 MB, whatever the size of the model.
+    """
     vocab = vectors.vocab
-    matrix = np.ascontiguousarray(vectors.matrix, dtype=np.float32)
-    header = f"{len(vectors)} {vectors.dim}\n".encode()
+    n, dim = len(vectors), vectors.dim
     with atomic_file(path) as handle:
-        handle.write(header)
-        if binary:
-            row_bytes = matrix.astype("<f4").view(np.uint8).reshape(len(vectors), -1)
-            blob = bytes(vocab.blob)
-            offsets = vocab.offsets.tolist()
-            for i in range(len(vectors)):
-                handle.write(blob[offsets[i] : offsets[i + 1]] + b" ")
-                handle.write(row_bytes[i].tobytes() + b"\n")
-            return
-        out = np.empty(
-            numtext.text_rows_bound(len(vocab.blob), len(vectors), vectors.dim, decimals),
-            dtype=np.uint8,
-        )
-        n = numtext.format_text_rows(vocab.blob, vocab.offsets, matrix, decimals, out)
-        if n < 0:
-            raise ValueError("a vector value is too large for fixed-point text; write binary")
-        handle.write(memoryview(out[:n]))
+        handle.write(f"{n} {dim}\n".encode())
+        longest = int(np.diff(vocab.offsets).max(initial=0))
+        per_row = longest + 2 + (4 * dim if binary else dim * (decimals + 22))
+        step = _row_blocks(n, per_row).step
+        out = np.empty(step * per_row, dtype=np.uint8)
+        for first in range(0, n, step):
+            last = min(first + step, n)
+            block = np.ascontiguousarray(vectors.matrix[first:last], dtype="<f4")
+            offsets = vocab.offsets[first : last + 1] - vocab.offsets[first]
+            blob = np.asarray(vocab.blob[vocab.offsets[first] : vocab.offsets[last]])
+            if binary:
+                size = numtext.format_binary_rows(
+                    blob, offsets, block.view(np.uint8).reshape(last - first, -1), out
+                )
+            else:
+                size = numtext.format_text_rows(blob, offsets, block, decimals, out)
+                if size < 0:
+                    raise ValueError("a vector value is too large for fixed-point text; use binary")
+            handle.write(memoryview(out[:size]))

@@ -264,3 +264,23 @@ def gather_ranges(buf, starts, ends):
     for i in range(n):
         blob[offsets[i] : offsets[i + 1]] = buf[starts[i] : ends[i]]
     return blob, offsets
+
+
+@njit(nogil=True, cache=True)
+def format_binary_rows(blob, offsets, row_bytes, out):
+    """Write rows "word " + the row's float32 bytes + "\\n", the word2vec tool's layout;
+    ``row_bytes`` is the uint8 view (rows x 4*dim) of the little-endian matrix."""
+    n = 0
+    width = row_bytes.shape[1]
+    for r in range(row_bytes.shape[0]):
+        a = offsets[r]
+        b = offsets[r + 1]
+        out[n : n + b - a] = blob[a:b]
+        n += b - a
+        out[n] = 32
+        n += 1
+        out[n : n + width] = row_bytes[r]
+        n += width
+        out[n] = 10
+        n += 1
+    return n

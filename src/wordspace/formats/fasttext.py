@@ -1,0 +1,320 @@
+"""Facebook fastText's binary model format (``.bin``, versions 11 and 12).
+
+Layout, all little-endian: magic int32 793712314, version int32; the training arguments
+(twelve int32 and a float64); the dictionary (size, nwords, nlabels as int32, ntokens and
+the pruned-index size as int64, then one record per entry: the word, NUL, count int64, type
+int8, then the pruned-index pairs); a bool "quantized input"; the input matrix (rows, cols
+as int64, then float32 values: one row per word, then one per hashed n-gram bucket); a bool
+"quantized output"; the output matrix (one row per word, or per label for classifiers).
+
+Reading maps both matrices straight from the file, so opening a multi-gigabyte model costs
+almost no memory until vectors are used; only the composed vectors of vocabulary words are
+computed into RAM, after checking that it is available. Quantized models (``.ftz``) are
+refused for now.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from wordspace.errors import ModelFileError
+from wordspace.fileio import atomic_file
+from wordspace.kernels import dictionary as kd
+from wordspace.kernels.numtext import gather_ranges
+from wordspace.kernels.subwords import compose_vocabulary
+from wordspace.kernels.utf8 import repair_strings
+from wordspace.memory import ensure_available
+from wordspace.subwords import CharNgrams
+from wordspace.vectors import Vectors
+from wordspace.vocab import Vocabulary
+
+MAGIC = 793712314
+VERSION = 12
+EOS = "</s>"
+ARGS = np.dtype(
+    [
+        ("dim", "<i4"),
+        ("ws", "<i4"),
+        ("epoch", "<i4"),
+        ("min_count", "<i4"),
+        ("neg", "<i4"),
+        ("word_ngrams", "<i4"),
+        ("loss", "<i4"),
+        ("model", "<i4"),
+        ("bucket", "<i4"),
+        ("minn", "<i4"),
+        ("maxn", "<i4"),
+        ("lr_update_rate", "<i4"),
+        ("t", "<f8"),
+    ]
+)
+LOSS_NAMES = {1: "hs", 2: "ns", 3: "softmax", 4: "ova"}
+MODEL_NAMES = {1: "cbow", 2: "skipgram", 3: "supervised"}
+_DICT_HEADER = np.dtype([("size", "<i4"), ("nwords", "<i4"), ("nlabels", "<i4")])
+_MAX_DIM = 1 << 16
+_MAX_NGRAM = 64
+_CONVERT_HINT = (
+    "convert it once with `wordspace convert MODEL.bin FOLDER --to native` and load the "
+    "folder, which is memory-mapped"
+)
+
+
+def default_args(dim: int) -> dict[str, Any]:
+    """fastText's defaults for an unsupervised skip-gram model of dimension ``dim``."""
+    return {
+        "dim": dim, "ws": 5, "epoch": 5, "min_count": 5, "neg": 5, "word_ngrams": 1,
+        "loss": 2, "model": 2, "bucket": 2_000_000, "minn": 3, "maxn": 6,
+        "lr_update_rate": 100, "t": 1e-4,
+    }  # fmt: skip
+
+
+@dataclass
+class FastTextModel:
+    """Everything a fastText ``.bin`` holds.
+
+    ``input`` has one row per word, then one per n-gram bucket; ``output`` one row per word
+    (unsupervised) or per label (supervised). ``labels`` is None for unsupervised models.
+    """
+
+    args: dict[str, Any]
+    words: Vocabulary
+    input: np.ndarray
+    output: np.ndarray
+    labels: Vocabulary | None = None
+    ntokens: int = 0
+    version: int = VERSION
+    _vectors: Vectors | None = field(default=None, repr=False)
+
+    @property
+    def dim(self) -> int:
+        return int(self.args["dim"])
+
+    @property
+    def nwords(self) -> int:
+        return len(self.words)
+
+    @property
+    def ngrams(self) -> CharNgrams:
+        """The n-gram bucket rows of the input matrix (a view, no copy)."""
+        return CharNgrams(self.input[self.nwords :], int(self.args["minn"]), int(self.args["maxn"]))
+
+    def vectors(self) -> Vectors:
+        """Word vectors exactly as fastText's ``get_word_vector`` gives them, for vocabulary
+        words (computed once) and, through the n-grams, for any other word."""
+        if self._vectors is None:
+            ensure_available(
+                self.nwords * self.dim * 4,
+                f"composing the vectors of {self.nwords:,} words",
+                suggestion=_CONVERT_HINT,
+            )
+            composed = np.empty((self.nwords, self.dim), dtype=np.float32)
+            skip = np.array([w == EOS for w in self.words.words], dtype=np.bool_)
+            ngrams = self.ngrams
+            compose_vocabulary(
+                self.words.blob,
+                self.words.offsets,
+                skip,
+                self.input[: self.nwords],
+                ngrams.vectors,
+                ngrams.minn,
+                ngrams.maxn,
+                composed,
+            )
+            self._vectors = Vectors(self.words, composed, ngrams)
+        return self._vectors
+
+    @classmethod
+    def from_vectors(cls, vectors: Vectors, output: np.ndarray | None = None) -> FastTextModel:
+        """A fastText model holding plain word vectors (no n-grams: unknown words get zeros),
+        so that fastText and gensim can load vectors trained elsewhere."""
+        args = default_args(vectors.dim) | {"bucket": 0, "minn": 0, "maxn": 0}
+        if vectors.ngrams is not None:
+            raise ValueError("vectors with n-grams come from a FastTextModel; write that instead")
+        out = np.zeros_like(vectors.matrix) if output is None else output
+        return cls(args, vectors.vocab, np.asarray(vectors.matrix), np.asarray(out), None,
+                   int(vectors.counts.sum()))  # fmt: skip
+
+
+def _fail(path: Path, problem: str) -> ModelFileError:
+    return ModelFileError(f"{path}: {problem}")
+
+
+def _take(path: Path, buf: np.ndarray, pos: int, dtype: np.dtype, what: str) -> np.ndarray:
+    end = pos + dtype.itemsize
+    if end > len(buf):
+        raise _fail(path, f"file ends inside the {what} (truncated?)")
+    return np.frombuffer(bytes(buf[pos:end]), dtype=dtype)[0]
+
+
+def _matrix(
+    path: Path, buf: np.ndarray, pos: int, what: str, rows: int | None, dim: int, mmap: bool
+) -> tuple[np.ndarray, int]:
+    shape = np.dtype([("rows", "<i8"), ("cols", "<i8")])
+    header = _take(path, buf, pos, shape, f"{what} matrix header")
+    m, n = int(header["rows"]), int(header["cols"])
+    if n != dim or m < 0 or (rows is not None and m != rows):
+        expected = f"{rows} x {dim}" if rows is not None else f"? x {dim}"
+        raise _fail(path, f"{what} matrix is {m} x {n}, the model needs {expected}")
+    start = pos + shape.itemsize
+    size = m * n * 4
+    if start + size > len(buf):
+        raise _fail(path, f"file ends inside the {what} matrix (truncated?)")
+    if mmap and isinstance(buf, np.memmap):
+        matrix = np.memmap(path, dtype="<f4", mode="r", offset=start, shape=(m, n))
+    else:
+        ensure_available(size, f"{path}: reading the {what} matrix", suggestion=_CONVERT_HINT)
+        matrix = np.frombuffer(bytes(buf[start : start + size]), dtype="<f4").reshape(m, n)
+    return matrix, start + size
+
+
+def _vocabulary(buf, starts, ends, counts) -> Vocabulary:
+    blob, offsets = gather_ranges(buf, starts, ends)
+    try:
+        bytes(blob).decode("utf-8")
+    except UnicodeDecodeError:
+        blob, offsets, _ = repair_strings(blob, offsets, False)
+    return Vocabulary(blob, offsets, counts.astype(np.int64))
+
+
+def read_fasttext_bin(path: str | os.PathLike, *, mmap: bool = True) -> FastTextModel:
+    """Read a Facebook fastText ``.bin`` model (versions 11 and 12, unsupervised or
+    supervised). The matrices are memory-mapped from the file unless ``mmap=False``."""
+    path = Path(path)
+    try:
+        if path.stat().st_size == 0:
+            raise _fail(path, "file is empty")
+        buf = np.memmap(path, dtype=np.uint8, mode="r")
+    except FileNotFoundError:
+        raise _fail(path, "no such file") from None
+    except OSError as exc:
+        raise _fail(path, f"cannot read ({exc.strerror})") from exc
+    head = np.dtype([("magic", "<i4"), ("version", "<i4")])
+    signature = _take(path, buf, 0, head, "header")
+    if int(signature["magic"]) != MAGIC:
+        raise _fail(path, "not a fastText .bin model (wrong magic number)")
+    version = int(signature["version"])
+    if version not in (11, VERSION):
+        raise _fail(path, f"fastText format version {version} is not supported (11 and 12 are)")
+    raw_args = _take(path, buf, head.itemsize, ARGS, "arguments")
+    args = {name: raw_args[name].item() for name in ARGS.names}
+    if not 0 < args["dim"] <= _MAX_DIM or args["bucket"] < 0:
+        raise _fail(path, f"implausible arguments dim={args['dim']} bucket={args['bucket']}")
+    if not (0 <= args["minn"] <= _MAX_NGRAM and 0 <= args["maxn"] <= _MAX_NGRAM):
+        raise _fail(path, f"implausible n-gram lengths minn={args['minn']} maxn={args['maxn']}")
+    if version == 11 and args["model"] == 3:
+        args["maxn"] = 0
+    pos = head.itemsize + ARGS.itemsize
+    sizes = _take(path, buf, pos, _DICT_HEADER, "dictionary header")
+    size, nwords, nlabels = int(sizes["size"]), int(sizes["nwords"]), int(sizes["nlabels"])
+    pos += _DICT_HEADER.itemsize
+    extra = np.dtype([("ntokens", "<i8"), ("pruned", "<i8")])
+    more = _take(path, buf, pos, extra, "dictionary header")
+    ntokens, pruned = int(more["ntokens"]), int(more["pruned"])
+    pos += extra.itemsize
+    if min(size, nwords, nlabels) < 0 or nwords + nlabels != size:
+        raise _fail(path, f"dictionary sizes do not add up ({nwords} + {nlabels} != {size})")
+    if size > (len(buf) - pos) // 10:
+        raise _fail(path, f"dictionary promises {size:,} entries, more than the file can hold")
+    starts = np.empty(size, dtype=np.int64)
+    ends = np.empty(size, dtype=np.int64)
+    counts = np.empty(size, dtype=np.int64)
+    types = np.empty(size, dtype=np.uint8)
+    status, done, pos = kd.parse_entries(buf, pos, len(buf), starts, ends, counts, types)
+    if status != kd.OK:
+        raise _fail(path, f"file ends inside dictionary entry {done + 1} of {size} (truncated?)")
+    if np.any(types[:nwords] != 0) or np.any(types[nwords:] != 1):
+        raise _fail(path, "dictionary entries are not words followed by labels")
+    if pruned > 0:
+        pos += 8 * pruned
+    quantized = _take(path, buf, pos, np.dtype("u1"), "matrix flag")
+    if quantized:
+        raise _fail(path, "quantized fastText models (.ftz) are not supported yet")
+    expected_rows = nwords + args["bucket"]
+    input_matrix, pos = _matrix(path, buf, pos + 1, "input", expected_rows, args["dim"], mmap)
+    quantized_out = _take(path, buf, pos, np.dtype("u1"), "matrix flag")
+    if quantized_out:
+        raise _fail(path, "quantized fastText models (.ftz) are not supported yet")
+    out_rows = nlabels if args["model"] == 3 else nwords
+    output_matrix, pos = _matrix(path, buf, pos + 1, "output", out_rows, args["dim"], mmap)
+    words = _vocabulary(buf, starts[:nwords], ends[:nwords], counts[:nwords])
+    labels = _vocabulary(buf, starts[nwords:], ends[nwords:], counts[nwords:]) if nlabels else None
+    return FastTextModel(args, words, input_matrix, output_matrix, labels, ntokens, version)
+
+
+def _matrix_bytes(matrix: np.ndarray) -> bytes:
+    rows, cols = matrix.shape
+    return np.array([rows, cols], dtype="<i8").tobytes()
+
+
+def _write_matrix(handle, matrix: np.ndarray, block_rows: int = 1 << 16) -> None:
+    handle.write(_matrix_bytes(matrix))
+    for start in range(0, matrix.shape[0], block_rows):
+        block = np.ascontiguousarray(matrix[start : start + block_rows], dtype="<f4")
+        handle.write(memoryview(block).cast("B"))
+
+
+def write_fasttext_bin(model: FastTextModel, path: str | os.PathLike) -> None:
+    """Write ``model`` as a fastText ``.bin`` (version 12) that ``fasttext.load_model`` and
+    gensim's ``load_facebook_model`` read, atomically."""
+    args = np.zeros(1, dtype=ARGS)
+    for name in ARGS.names:
+        args[name] = model.args[name]
+    nlabels = 0 if model.labels is None else len(model.labels)
+    words = model.words
+    entries = [kd.format_entries(words.blob, words.offsets, words.counts, 0)]
+    if model.labels is not None:
+        labels = model.labels
+        entries.append(kd.format_entries(labels.blob, labels.offsets, labels.counts, 1))
+    with atomic_file(path) as handle:
+        handle.write(np.array([MAGIC, VERSION], dtype="<i4").tobytes())
+        handle.write(args.tobytes())
+        handle.write(np.array([len(words) + nlabels, len(words), nlabels], dtype="<i4").tobytes())
+        handle.write(np.array([model.ntokens, -1], dtype="<i8").tobytes())
+        for block in entries:
+            handle.write(memoryview(block))
+        handle.write(b"\x00")
+        _write_matrix(handle, model.input)
+        handle.write(b"\x00")
+        _write_matrix(handle, model.output)
+
+
+def save_native(model: FastTextModel, path: str | os.PathLike) -> None:
+    """Save a whole fastText model in the native format: the composed word vectors (for
+    memory-mapped queries), the input and output matrices, words and labels, arguments."""
+    from wordspace.formats.native import save_vectors, vocab_arrays
+
+    extra = {"input": model.input, "output": model.output}
+    if model.labels is not None:
+        extra |= vocab_arrays(model.labels, prefix="labels")
+    fasttext = {"args": model.args, "ntokens": model.ntokens, "version": model.version}
+    save_vectors(model.vectors(), path, kind="fasttext", fasttext=fasttext, extra_arrays=extra)
+
+
+def load_native(path: str | os.PathLike, *, mmap: bool = True) -> FastTextModel:
+    """The fastText model saved by ``save_native``, memory-mapped."""
+    from wordspace.formats.native import load_array, load_vectors, load_vocab, read_meta
+
+    meta = read_meta(path)
+    if meta.get("kind") != "fasttext":
+        raise _fail(Path(path), "not a fastText model (it holds plain vectors)")
+    info = meta["fasttext"]
+    vectors = load_vectors(path, mmap=mmap)
+    labels = None
+    if "labels_blob" in meta["arrays"]:
+        labels = load_vocab(path, meta, mmap=mmap, verify=False, prefix="labels")
+    model = FastTextModel(
+        dict(info["args"]),
+        vectors.vocab,
+        load_array(path, meta, "input", mmap=mmap, verify=False),
+        load_array(path, meta, "output", mmap=mmap, verify=False),
+        labels,
+        int(info["ntokens"]),
+        int(info["version"]),
+    )
+    model._vectors = vectors
+    return model
