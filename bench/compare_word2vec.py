@@ -9,7 +9,7 @@ words, WS-353 and SimLex-999 Spearman), all scored by the same evaluator; then r
 wordspace and to the C tool.
 
     python bench/compare_word2vec.py                      # skip-gram NS, 17M tokens, 1 epoch
-    python bench/compare_word2vec.py --lines 268402 --arch cbow --epochs 5
+    python bench/compare_word2vec.py --lines 268402 --configs sg-ns,cbow-ns,sg-hs --epochs 1,5
 """
 
 from __future__ import annotations
@@ -67,6 +67,7 @@ class Result:
     train_words_per_second: float | None
     vectors: Path
     quality: dict[str, float] = field(default_factory=dict)
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 def corpus_slice(lines: int) -> Path:
@@ -127,20 +128,28 @@ def run_gensim(args, corpus: Path, work: Path) -> Result:
     return Result("gensim", wall, rss, rate, output)
 
 
-def run_wordspace(args, corpus: Path, work: Path, kernel: str) -> Result:
-    output = work / f"wordspace-{kernel}"
+def run_wordspace(args, corpus: Path, work: Path, kernel: str, threads: int) -> Result:
+    output = work / f"wordspace-{kernel}-{threads}"
     cmd = [
         str(BIN / "wordspace"), "train", args.arch, str(corpus), "-o", str(output),
         "--dim", str(args.dim), "--window", str(args.window), "--loss", args.loss,
         "--negative", str(args.negative), "--sample", str(args.sample),
         "--min-count", str(args.min_count), "--epochs", str(args.epochs),
-        "--workers", str(args.threads), "--lr", str(args.lr), "--kernel", kernel,
+        "--workers", str(threads), "--lr", str(args.lr), "--kernel", kernel,
         "--quiet", "--json",
     ]  # fmt: skip
     wall, rss, text = measured(cmd, work / f"wordspace-{kernel}.log")
     report = json.loads(text[text.index("{") :])
     name = "wordspace" if kernel == "fast" else f"wordspace ({kernel})"
-    return Result(name, wall, rss, report["words_per_second"], output)
+    if threads != args.threads:
+        name += f", {threads} thread{'s' if threads > 1 else ''}"
+    phases = {
+        "read": report["read_seconds"],
+        "train": report["seconds"],
+        "save": report["save_seconds"],
+    }
+    phases["startup and rest"] = wall - sum(phases.values())
+    return Result(name, wall, rss, report["words_per_second"], output, phases=phases)
 
 
 def score(result: Result) -> None:
@@ -173,51 +182,75 @@ def table(results: list[Result], tokens: int, epochs: int) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--lines", type=int, default=228_724, help="corpus lines [17M tokens]")
-    parser.add_argument("--arch", choices=["skipgram", "cbow"], default="skipgram")
-    parser.add_argument("--loss", choices=["ns", "hs"], default="ns")
-    parser.add_argument("--dim", type=int, default=100)
-    parser.add_argument("--window", type=int, default=5)
-    parser.add_argument("--negative", type=int, default=5)
-    parser.add_argument("--sample", type=float, default=1e-4)
-    parser.add_argument("--min-count", type=int, default=5)
-    parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--lr", type=float, default=None, help="[0.025 skipgram, 0.05 cbow]")
-    parser.add_argument(
-        "--tools", default="c,gensim,wordspace", help="comma list of c, gensim, wordspace, classic"
-    )
-    args = parser.parse_args()
-    if args.lr is None:
-        args.lr = 0.025 if args.arch == "skipgram" else 0.05
-    if not ENWIKI.exists():
-        raise SystemExit(f"needs {ENWIKI}")
-    corpus = corpus_slice(args.lines)
-    with open(corpus, "rb") as handle:
-        tokens = sum(len(line.split()) for line in handle)
-    tools = args.tools.split(",")
+CONFIGS = {
+    "sg-ns": ("skipgram", "ns"),
+    "sg-hs": ("skipgram", "hs"),
+    "cbow-ns": ("cbow", "ns"),
+    "cbow-hs": ("cbow", "hs"),
+}
+
+
+def compare(args, corpus: Path, tokens: int) -> None:
     runners = {
         "c": lambda w: run_c_tool(args, corpus, w),
         "gensim": lambda w: run_gensim(args, corpus, w),
-        "wordspace": lambda w: run_wordspace(args, corpus, w, "fast"),
-        "classic": lambda w: run_wordspace(args, corpus, w, "classic"),
+        "wordspace": lambda w: run_wordspace(args, corpus, w, "fast", args.threads),
+        "classic": lambda w: run_wordspace(args, corpus, w, "classic", args.threads),
+        "wordspace-1": lambda w: run_wordspace(args, corpus, w, "fast", 1),
     }
     results = []
     with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
-        for tool in tools:
+        for tool in args.tools.split(","):
             result = runners[tool](Path(tmp))
             score(result)
             results.append(result)
             print(f"{result.tool}: {result.wall:.1f} s", file=sys.stderr, flush=True)
     print(
-        f"{args.arch} {args.loss}, dim {args.dim}, window {args.window}, negative "
-        f"{args.negative}, sample {args.sample}, min_count {args.min_count}, {args.epochs} "
-        f"epoch(s), {args.threads} threads, lr {args.lr}; corpus: first {args.lines:,} lines "
-        f"of enwiki ({tokens:,} tokens)\n"
+        f"\n### {args.arch} {args.loss}, {args.epochs} epoch(s)\n\n"
+        f"dim {args.dim}, window {args.window}, negative {args.negative}, sample "
+        f"{args.sample}, min_count {args.min_count}, {args.threads} threads, lr {args.lr}; "
+        f"corpus: first {args.lines:,} lines of enwiki ({tokens:,} tokens)\n"
     )
     print(table(results, tokens, args.epochs))
+    for r in results:
+        if r.phases:
+            parts = ", ".join(f"{k} {v:.1f} s" for k, v in r.phases.items())
+            print(f"\n{r.tool}: {parts}")
+    sys.stdout.flush()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lines", type=int, default=228_724, help="corpus lines [17M tokens]")
+    parser.add_argument(
+        "--configs", default="sg-ns", help=f"comma list of {', '.join(CONFIGS)} [sg-ns]"
+    )
+    parser.add_argument("--epochs", default="1", help="comma list of epoch counts [1]")
+    parser.add_argument("--dim", type=int, default=100)
+    parser.add_argument("--window", type=int, default=5)
+    parser.add_argument("--negative", type=int, default=5)
+    parser.add_argument("--sample", type=float, default=1e-4)
+    parser.add_argument("--min-count", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--tools",
+        default="c,gensim,wordspace",
+        help="comma list of c, gensim, wordspace, classic (wordspace's classic kernel), "
+        "wordspace-1 (one thread)",
+    )
+    args = parser.parse_args()
+    if not ENWIKI.exists():
+        raise SystemExit(f"needs {ENWIKI}")
+    corpus = corpus_slice(args.lines)
+    with open(corpus, "rb") as handle:
+        tokens = sum(len(line.split()) for line in handle)
+    print(f"wordspace benchmark, {time.strftime('%Y-%m-%d')}: {' '.join(sys.argv[1:])}")
+    for config in args.configs.split(","):
+        args.arch, args.loss = CONFIGS[config]
+        args.lr = 0.025 if args.arch == "skipgram" else 0.05
+        for epochs in args.epochs.split(","):
+            run_args = argparse.Namespace(**{**vars(args), "epochs": int(epochs)})
+            compare(run_args, corpus, tokens)
 
 
 if __name__ == "__main__":

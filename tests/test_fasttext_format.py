@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -21,14 +25,31 @@ fasttext = pytest.importorskip("fasttext")
 OOV = ["zürich", "xyzzyqq", "日本語", "a", "unpredictabilities", "", "ü"]
 
 
+def train_in_fresh_process(kind: str, corpus, output, **params):
+    """Train with Facebook's fastText in a new process and load the result here.
+
+    fasttext-numpy2 reads uninitialised heap memory while training: in a process whose heap
+    already held other data it can stop with "Encountered NaN", so it trains alone.
+    """
+    script = (
+        "import json, sys, fasttext; kind, corpus, out, params = sys.argv[1:5]; "
+        "train = getattr(fasttext, f'train_{kind}'); "
+        "train(corpus, **json.loads(params)).save_model(out)"
+    )
+    subprocess.run(
+        [sys.executable, "-c", script, kind, str(corpus), str(output), json.dumps(params)],
+        check=True,
+    )
+    return fasttext.load_model(str(output))
+
+
 @pytest.fixture(scope="module")
 def facebook(enwiki_lines, tmp_path_factory):
     path = tmp_path_factory.mktemp("fb") / "model.bin"
-    model = fasttext.train_unsupervised(
-        str(enwiki_lines(1500)), model="skipgram", dim=16, epoch=1, minCount=3, thread=1,
-        minn=2, maxn=5, bucket=20_000, verbose=0,
+    model = train_in_fresh_process(
+        "unsupervised", enwiki_lines(1500), path, model="skipgram", dim=16, epoch=1,
+        minCount=3, thread=1, minn=2, maxn=5, bucket=20_000, verbose=0,
     )  # fmt: skip
-    model.save_model(str(path))
     return model, path
 
 
@@ -115,10 +136,10 @@ def test_plain_vectors_become_a_bin_that_fasttext_and_gensim_read(tmp_path):
 def supervised(tmp_path_factory):
     train = require(SHARED_DATA / "classification" / "senteval" / "trec.train.txt")
     folder = tmp_path_factory.mktemp("sup")
-    model = fasttext.train_supervised(
-        str(train), dim=10, epoch=2, wordNgrams=2, minn=2, maxn=3, bucket=50_000, verbose=0
-    )
-    model.save_model(str(folder / "sup.bin"))
+    model = train_in_fresh_process(
+        "supervised", train, folder / "sup.bin", dim=10, epoch=2, wordNgrams=2, minn=2, maxn=3,
+        bucket=50_000, thread=1, verbose=0,
+    )  # fmt: skip
     return model, folder / "sup.bin"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -159,8 +160,9 @@ def train(
     if not quiet:
         for warning in stats.warnings():
             print(f"warning: {warning}", file=sys.stderr)
+    saving = time.perf_counter()
     model.save(output)
-    info = model.training_info()
+    info = model.training_info() | {"save_seconds": round(time.perf_counter() - saving, 3)}
     if as_json:
         _print_json({"model": str(output), "vocab_size": len(model.vectors), **info})
         return

@@ -105,16 +105,23 @@ class FastTextModel:
 
     def vectors(self) -> Vectors:
         """Word vectors exactly as fastText's ``get_word_vector`` gives them, for vocabulary
-        words (computed once) and, through the n-grams, for any other word."""
+        words (computed once) and, through the n-grams, for any other word. Without n-grams
+        a word's vector is its input row, which is used as is (memory-mapped, no copy)."""
         if self._vectors is None:
+            ngrams = self.ngrams
+            if ngrams.bucket == 0 or ngrams.maxn == 0 or ngrams.minn > ngrams.maxn:
+                self._vectors = Vectors(self.words, self.input[: self.nwords], ngrams)
+                return self._vectors
             ensure_available(
                 self.nwords * self.dim * 4,
                 f"composing the vectors of {self.nwords:,} words",
                 suggestion=_CONVERT_HINT,
             )
             composed = np.empty((self.nwords, self.dim), dtype=np.float32)
-            skip = np.array([w == EOS for w in self.words.words], dtype=np.bool_)
-            ngrams = self.ngrams
+            skip = np.zeros(self.nwords, dtype=np.bool_)
+            eos = self.words.index(EOS)
+            if eos >= 0:
+                skip[eos] = True
             compose_vocabulary(
                 self.words.blob,
                 self.words.offsets,

@@ -149,11 +149,10 @@ def read_word2vec(
             numtext.EMPTY_WORD: "empty word",
         }[status]
         raise ModelFileError(f"{path}: {where}: {problem}")
-    bad_rows = np.flatnonzero(~np.isfinite(matrix).all(axis=1))
-    if len(bad_rows):
+    first_bad, n_bad = numtext.nonfinite_rows(matrix)
+    if n_bad:
         raise ModelFileError(
-            f"{path}: the vector of word {bad_rows[0] + 1} holds NaN or infinity "
-            f"({len(bad_rows)} such rows)"
+            f"{path}: the vector of word {first_bad + 1} holds NaN or infinity ({n_bad} such rows)"
         )
     return Vectors(_words_vocab(path, buf, starts, ends, unicode_errors), matrix)
 

@@ -168,9 +168,10 @@ def parse_binary_rows(buf, pos, end, n_rows, dim, out_bytes, word_starts, word_e
         pos += 1
         if pos + row_bytes > end:
             return TRUNCATED, r, pos
-        base = r * row_bytes
+        source = buf[pos : pos + row_bytes]
+        target = out_bytes[r * row_bytes : (r + 1) * row_bytes]
         for k in range(row_bytes):
-            out_bytes[base + k] = buf[pos + k]
+            target[k] = source[k]
         pos += row_bytes
     return OK, n_rows, pos
 
@@ -284,3 +285,19 @@ def format_binary_rows(blob, offsets, row_bytes, out):
         out[n] = 10
         n += 1
     return n
+
+
+@njit(nogil=True, cache=True)
+def nonfinite_rows(matrix):
+    """(index of the first row holding NaN or infinity or -1, number of such rows)."""
+    first = -1
+    count = 0
+    for r in range(matrix.shape[0]):
+        for k in range(matrix.shape[1]):
+            value = matrix[r, k]
+            if value != value or value == np.inf or value == -np.inf:
+                if first < 0:
+                    first = r
+                count += 1
+                break
+    return first, count

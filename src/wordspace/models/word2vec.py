@@ -166,12 +166,14 @@ class Word2Vec:
     def fit(self, corpus: CorpusInput, *, callbacks: Sequence[ProgressCallback] = ()) -> Word2Vec:
         """Learn vectors from ``corpus``: a path (file, folder, glob, ``-`` for stdin), an
         iterable of token lists, or an iterable of strings (tokenised on whitespace)."""
+        reading = time.perf_counter()
         vocab, encoded, stats = read_corpus(
             corpus,
             min_count=self.min_count,
             max_vocab_size=self.max_vocab_size,
             max_sentence_length=self.max_sentence_length,
         )
+        self._read_seconds = time.perf_counter() - reading
         n_words = len(vocab)
         width = padded_width(self.dim)
         syn0 = initial_vectors(n_words, self.dim, self.seed, width)
@@ -229,6 +231,7 @@ class Word2Vec:
             "corpus": asdict(self.read_stats),
             "trained_words": self.training.words,
             "examples": self.training.examples,
+            "read_seconds": round(self._read_seconds, 3),
             "seconds": round(self.training.seconds, 3),
             "words_per_second": round(self.training.words_per_second, 1),
             "epoch_losses": self.training.epoch_losses,
