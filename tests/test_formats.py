@@ -126,6 +126,12 @@ def test_text_writer_matches_the_c_tool_byte_for_byte(c_tool_files, tmp_path):
     assert ours.read_bytes() == c_text.read_bytes()
 
 
+def test_binary_writer_matches_the_c_tool_byte_for_byte(c_tool_files, tmp_path):
+    ours = tmp_path / "ours.bin"
+    write_word2vec(read_word2vec(c_tool_files / "c1"), ours, binary=True)
+    assert ours.read_bytes() == (c_tool_files / "c1").read_bytes()
+
+
 def test_reader_tolerates_crlf_trailing_blanks_and_blank_lines(tmp_path):
     path = tmp_path / "v.txt"
     path.write_bytes(b"2 3\r\nfoo 1 2 3 \r\n\r\nbar -1.5e-1 0.25 +3\r\n")

@@ -15,6 +15,9 @@ from wordspace.kernels.prefetch import prefetch_row
 from wordspace.kernels.random import seeded
 from wordspace.kernels.windows import SKIPGRAM, cbow_step, skipgram_step, subsample, window_around
 
+SYNC_EVERY = 256
+"""Centre words between merges of a worker's private hot rows into the shared matrix."""
+
 
 @njit(nogil=True, cache=True)
 def train_chunk(
@@ -48,8 +51,9 @@ def train_chunk(
     The learning rate falls linearly from ``lr_start`` to ``lr_end`` over ``words_total``
     words; ``words_done`` of them came before this chunk. The last ``hot_rows`` rows of
     ``out`` (the top of the Huffman tree, which every example updates) are trained in a
-    private copy that is merged back at the end, so that workers do not fight over their
-    cache lines. Returns (summed loss, examples).
+    private copy that is merged back every ``SYNC_EVERY`` centre words, so that workers do not
+    fight over their cache lines yet see each other's updates soon. Returns (summed loss,
+    examples).
     """
     dim = syn0.shape[1]
     rng = seeded(seed, epoch, chunk)
@@ -65,6 +69,7 @@ def train_chunk(
     hot_start = out.shape[0] - hot_rows
     hot = out[hot_start:].copy()
     hot_before = hot.copy()
+    since_sync = 0
     outputs = (out, hot, hot_start)
     targets = (loss, noise, tree, negative)
     longest = 0
@@ -97,7 +102,21 @@ def train_chunk(
                 )
             total_loss += step_loss
             examples += step_examples
-    for r in range(hot_rows):
-        for k in range(dim):
-            out[hot_start + r, k] += hot[r, k] - hot_before[r, k]
+            since_sync += 1
+            if since_sync == SYNC_EVERY and hot_rows:
+                merge_hot_rows(out, hot, hot_before, hot_start)
+                since_sync = 0
+    merge_hot_rows(out, hot, hot_before, hot_start)
     return total_loss, examples
+
+
+@njit(nogil=True, cache=True)
+def merge_hot_rows(out, hot, hot_before, hot_start):
+    """Add a worker's updates of its private hot rows to the shared matrix, and refresh the
+    private copy with what the other workers did meanwhile."""
+    for r in range(hot.shape[0]):
+        for k in range(hot.shape[1]):
+            value = out[hot_start + r, k] + (hot[r, k] - hot_before[r, k])
+            out[hot_start + r, k] = value
+            hot[r, k] = value
+            hot_before[r, k] = value
