@@ -109,13 +109,14 @@ def _gradients(scores, n_in, labels, n_out, lr):
 
     Branch-free: sigmoid and log-sigmoid come from tables over [-MAX_EXP, MAX_EXP]; outside,
     sigmoid is exactly 0 or 1 (as in word2vec) and -log sigmoid(z) follows its asymptote -z.
+    The inner loop runs along a row of ``scores`` (contiguous), so it vectorises.
     """
     loss = 0.0
     last = np.float32(TABLE_SIZE - 1)
-    for t in range(n_out):
-        label = labels[t]
-        sign = np.float32(2.0) * label - np.float32(1.0)
-        for i in range(n_in):
+    for i in range(n_in):
+        for t in range(n_out):
+            label = labels[t]
+            sign = np.float32(2.0) * label - np.float32(1.0)
             f = scores[i, t]
             j = int(min(max((f + MAX_EXP) * _SCALE, np.float32(0.0)), last))
             jz = j if label > 0.5 else TABLE_SIZE - 1 - j

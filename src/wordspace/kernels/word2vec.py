@@ -15,7 +15,7 @@ from wordspace.kernels.prefetch import prefetch_row
 from wordspace.kernels.random import seeded
 from wordspace.kernels.windows import SKIPGRAM, cbow_step, skipgram_step, subsample, window_around
 
-SYNC_EVERY = 256
+SYNC_EVERY = 32
 """Centre words between merges of a worker's private hot rows into the shared matrix."""
 
 

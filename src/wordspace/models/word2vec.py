@@ -29,7 +29,7 @@ from wordspace.vectors import Vectors
 from wordspace.vocab import huffman_tree, keep_probabilities, noise_distribution
 
 KERNELS = ("fast", "classic")
-HOT_TREE_NODES = 64
+HOT_TREE_NODES = 16
 """Top inner nodes of the Huffman tree each worker trains in a private copy per chunk."""
 DEFAULT_LR = {"skipgram": 0.025, "cbow": 0.05}
 

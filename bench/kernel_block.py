@@ -1,0 +1,125 @@
+"""Where a training step's time goes inside the loss kernel.
+
+Times ``logistic_block`` (score a block of hidden vectors against output rows, gradients,
+updates) on the block shapes word2vec training produces, with the rows in cache, and splits
+one block into its phases by timing truncated copies of the same loops: gather + scores,
+then + gradients, then the whole block. Prints nanoseconds per block and per (hidden,
+output) unit, so that the next kernel change can be measured against these figures.
+
+    python bench/kernel_block.py            # dim 100 (rows padded to 112 floats)
+    python bench/kernel_block.py --dim 300
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+from numba import njit
+
+from wordspace.kernels.losses import _gradients, logistic_block
+from wordspace.training import padded_width
+
+SHAPES = {
+    "skip-gram NS (6 contexts x 6 rows)": (6, 6),
+    "skip-gram HS (6 contexts x 14 nodes)": (6, 14),
+    "skip-gram HS, short window (2 x 14)": (2, 14),
+    "CBOW NS (1 x 6)": (1, 6),
+    "CBOW HS (1 x 14)": (1, 14),
+}
+
+
+@njit(nogil=True, fastmath=True)
+def _scores_only(hidden, n_in, out, rows, n_out, scores, rows_buf, with_gradients, labels, lr):
+    """The first phases of ``logistic_block``: gather, dot products, optionally gradients."""
+    dim = hidden.shape[1]
+    for t in range(n_out):
+        r = rows[t]
+        for k in range(dim):
+            rows_buf[t, k] = out[r, k]
+    for t in range(n_out):
+        for i in range(n_in):
+            f = np.float32(0.0)
+            for k in range(dim):
+                f += hidden[i, k] * rows_buf[t, k]
+            scores[i, t] = f
+    if with_gradients:
+        return _gradients(scores, n_in, labels, n_out, lr)
+    return 0.0
+
+
+@njit(nogil=True, fastmath=True)
+def _run(phase, syn0, out, n_iter, n_in, n_out):
+    """Train ``n_iter`` blocks on rows picked by a fixed pattern; phase 0, 1 or 2 stops after
+    the scores, after the gradients, or runs the whole block."""
+    dim = syn0.shape[1]
+    hidden = np.empty((16, dim), np.float32)
+    grad = np.empty((16, dim), np.float32)
+    scores = np.zeros((16, 64), np.float32)
+    rows = np.empty(64, np.int64)
+    labels = np.zeros(64, np.float32)
+    rows_buf = np.zeros((64, dim), np.float32)
+    for t in range(64):
+        labels[t] = 1.0 if t % 3 == 0 else 0.0
+    v = syn0.shape[0]
+    total = 0.0
+    lr = np.float32(0.01)
+    for it in range(n_iter):
+        for i in range(n_in):
+            w = (it * 7 + i * 13) % v
+            for k in range(dim):
+                hidden[i, k] = syn0[w, k]
+        for t in range(n_out):
+            rows[t] = (it * 3 + t * 17) % v
+        if phase == 2:
+            total += logistic_block(
+                hidden, n_in, out, out[:0], v, rows, labels, n_out, lr, grad, scores, rows_buf
+            )
+        else:
+            total += _scores_only(
+                hidden, n_in, out, rows, n_out, scores, rows_buf, phase == 1, labels, lr
+            )
+    return total
+
+
+def _time_block(phase: int, syn0: np.ndarray, out: np.ndarray, n_in: int, n_out: int) -> float:
+    """Best of three, in nanoseconds per block."""
+    _run(phase, syn0, out, 10, n_in, n_out)
+    n_iter = 100_000
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        _run(phase, syn0, out, n_iter, n_in, n_out)
+        best = min(best, time.perf_counter() - start)
+    return best / n_iter * 1e9
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--dim", type=int, default=100)
+    args = parser.parse_args()
+    width = padded_width(args.dim)
+    rng = np.random.default_rng(0)
+    syn0 = np.zeros((2000, width), np.float32)
+    out = np.zeros((2000, width), np.float32)
+    syn0[:, : args.dim] = (rng.random((2000, args.dim), dtype=np.float32) - 0.5) / args.dim
+    out[:, : args.dim] = (rng.random((2000, args.dim), dtype=np.float32) - 0.5) / 2
+    print(f"logistic_block, dim {args.dim} (rows of {width} floats), rows in cache")
+    print()
+    print("| block | ns/block | ns/unit | gather+scores | gradients | updates |")
+    print("|---|---|---|---|---|---|")
+    for name, (n_in, n_out) in SHAPES.items():
+        scores = _time_block(0, syn0, out, n_in, n_out)
+        gradients = _time_block(1, syn0, out, n_in, n_out)
+        whole = _time_block(2, syn0, out, n_in, n_out)
+        shares = [scores / whole, (gradients - scores) / whole, (whole - gradients) / whole]
+        print(
+            f"| {name} | {whole:,.0f} | {whole / (n_in * n_out):.1f} | "
+            + " | ".join(f"{max(s, 0.0):.0%}" for s in shares)
+            + " |"
+        )
+
+
+if __name__ == "__main__":
+    main()
