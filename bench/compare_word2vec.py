@@ -97,7 +97,7 @@ LAUNCHER = textwrap.dedent(
 
 Linux carries a process's peak RSS across fork and exec, so a tool started straight from
 this script would report at least this script's own size (which grows as it evaluates the
-vectors); a small launcher floors it at about 10 MB instead."""
+vectors); a small launcher floors it at a few MB instead."""
 
 
 def measured(cmd: list[str], log: Path) -> tuple[float, float, str]:
