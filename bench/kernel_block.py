@@ -2,7 +2,7 @@
 
 Times ``logistic_block`` (score a block of hidden vectors against output rows, gradients,
 updates) on the block shapes word2vec training produces, with the rows in cache, and splits
-one block into its phases by timing a truncated copy of its loops: gather + scores, then
+one block into its phases by timing its own phase functions: gather + scores, then
 + gradients, then the whole block (the shares are differences of best-of-five timings, so
 they carry a few percent of noise). Prints nanoseconds per block and per (hidden,
 output) unit, so that the next kernel change can be measured against these figures.
@@ -19,7 +19,7 @@ import time
 import numpy as np
 from numba import njit
 
-from wordspace.kernels.losses import _gradients, logistic_block
+from wordspace.kernels.losses import _gradients, block_scores, gather_output_rows, logistic_block
 from wordspace.training import padded_width
 
 SHAPES = {
@@ -33,33 +33,9 @@ SHAPES = {
 
 @njit(nogil=True, fastmath=True)
 def _scores_only(hidden, n_in, out, rows, n_out, scores, rows_buf, with_gradients, labels, lr):
-    """The first phases of ``logistic_block`` (the same loops): gather, dot products, and
-    optionally the gradients."""
-    dim = hidden.shape[1]
-    for t in range(n_out):
-        r = rows[t]
-        for k in range(dim):
-            rows_buf[t, k] = out[r, k]
-    for t in range(n_out):
-        i = 0
-        while i + 4 <= n_in:
-            f0 = f1 = f2 = f3 = np.float32(0.0)
-            for k in range(dim):
-                ok = rows_buf[t, k]
-                f0 += hidden[i, k] * ok
-                f1 += hidden[i + 1, k] * ok
-                f2 += hidden[i + 2, k] * ok
-                f3 += hidden[i + 3, k] * ok
-            scores[i, t] = f0
-            scores[i + 1, t] = f1
-            scores[i + 2, t] = f2
-            scores[i + 3, t] = f3
-            i += 4
-        for rest in range(i, n_in):
-            f = np.float32(0.0)
-            for k in range(dim):
-                f += hidden[rest, k] * rows_buf[t, k]
-            scores[rest, t] = f
+    """The first phases of ``logistic_block``: gather, dot products, optionally gradients."""
+    gather_output_rows(out, out[:0], out.shape[0], rows, n_out, rows_buf)
+    block_scores(hidden, n_in, rows_buf, n_out, scores)
     if with_gradients:
         return _gradients(scores, n_in, labels, n_out, lr)
     return 0.0

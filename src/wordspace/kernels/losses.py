@@ -128,31 +128,24 @@ def _gradients(scores, n_in, labels, n_out, lr):
     return loss
 
 
-@njit(nogil=True, cache=True, fastmath=True)
-def logistic_block(
-    hidden, n_in, out, hot, hot_start, rows, labels, n_out, lr, grad_hidden, scores, rows_buf
-):
-    """Score ``n_in`` hidden vectors against ``n_out`` output rows and take the SGD step.
-
-    Output rows at or above ``hot_start`` live in ``hot``, the worker's private copy of the
-    most contended rows. Updates the output rows in place and writes d(loss)/d(hidden),
-    scaled by -lr, into ``grad_hidden``; both use the values from before the step. Returns
-    the summed loss (float64) of the ``n_in`` examples.
-
-    The output rows are first gathered into ``rows_buf`` (so the inner loops index plain 2-D
-    arrays: no array views, whose reference counting would cost more than the arithmetic),
-    and loops are blocked four rows at a time so that each value loaded feeds four
-    multiply-adds.
-    """
-    dim = hidden.shape[1]
+@njit(nogil=True, cache=True, inline="always")
+def gather_output_rows(out, hot, hot_start, rows, n_out, rows_buf):
+    """Copy the output rows of a block into ``rows_buf``; rows at or above ``hot_start``
+    come from ``hot``, the worker's private copy of the most contended rows."""
     for t in range(n_out):
         r = rows[t]
         if r >= hot_start:
-            for k in range(dim):
+            for k in range(rows_buf.shape[1]):
                 rows_buf[t, k] = hot[r - hot_start, k]
         else:
-            for k in range(dim):
+            for k in range(rows_buf.shape[1]):
                 rows_buf[t, k] = out[r, k]
+
+
+@njit(nogil=True, cache=True, fastmath=True, inline="always")
+def block_scores(hidden, n_in, rows_buf, n_out, scores):
+    """``scores[i, t]`` = hidden row i . output row t, four hidden rows per pass over a row."""
+    dim = hidden.shape[1]
     for t in range(n_out):
         i = 0
         while i + 4 <= n_in:
@@ -173,6 +166,41 @@ def logistic_block(
             for k in range(dim):
                 f += hidden[rest, k] * rows_buf[t, k]
             scores[rest, t] = f
+
+
+@njit(nogil=True, cache=True, fastmath=True, inline="always")
+def _add_four_rows(dst, d, src, s, g0, g1, g2, g3):
+    """dst[d] += g0 src[s] + g1 src[s + 1] + g2 src[s + 2] + g3 src[s + 3]."""
+    for k in range(dst.shape[1]):
+        dst[d, k] += g0 * src[s, k] + g1 * src[s + 1, k] + g2 * src[s + 2, k] + g3 * src[s + 3, k]
+
+
+@njit(nogil=True, cache=True, fastmath=True, inline="always")
+def _add_row(dst, d, src, s, g):
+    """dst[d] += g src[s]."""
+    for k in range(dst.shape[1]):
+        dst[d, k] += g * src[s, k]
+
+
+@njit(nogil=True, cache=True, fastmath=True)
+def logistic_block(
+    hidden, n_in, out, hot, hot_start, rows, labels, n_out, lr, grad_hidden, scores, rows_buf
+):
+    """Score ``n_in`` hidden vectors against ``n_out`` output rows and take the SGD step.
+
+    Output rows at or above ``hot_start`` live in ``hot``, the worker's private copy of the
+    most contended rows. Updates the output rows in place and writes d(loss)/d(hidden),
+    scaled by -lr, into ``grad_hidden``; both use the values from before the step. Returns
+    the summed loss (float64) of the ``n_in`` examples.
+
+    The output rows are first gathered into ``rows_buf`` (so the inner loops index plain 2-D
+    arrays: no array views, whose reference counting would cost more than the arithmetic),
+    and loops are blocked four rows at a time so that each value loaded feeds four
+    multiply-adds.
+    """
+    dim = hidden.shape[1]
+    gather_output_rows(out, hot, hot_start, rows, n_out, rows_buf)
+    block_scores(hidden, n_in, rows_buf, n_out, scores)
     loss = _gradients(scores, n_in, labels, n_out, lr)
     for i in range(n_in):
         for k in range(dim):
@@ -180,36 +208,20 @@ def logistic_block(
         t = 0
         while t + 4 <= n_out:
             g0, g1, g2, g3 = scores[i, t], scores[i, t + 1], scores[i, t + 2], scores[i, t + 3]
-            for k in range(dim):
-                grad_hidden[i, k] += (
-                    g0 * rows_buf[t, k]
-                    + g1 * rows_buf[t + 1, k]
-                    + g2 * rows_buf[t + 2, k]
-                    + g3 * rows_buf[t + 3, k]
-                )
+            _add_four_rows(grad_hidden, i, rows_buf, t, g0, g1, g2, g3)
             t += 4
         for rest in range(t, n_out):
-            g = scores[i, rest]
-            for k in range(dim):
-                grad_hidden[i, k] += g * rows_buf[rest, k]
+            _add_row(grad_hidden, i, rows_buf, rest, scores[i, rest])
     for t in range(n_out):
         for k in range(dim):
             rows_buf[t, k] = 0.0
         i = 0
         while i + 4 <= n_in:
             g0, g1, g2, g3 = scores[i, t], scores[i + 1, t], scores[i + 2, t], scores[i + 3, t]
-            for k in range(dim):
-                rows_buf[t, k] += (
-                    g0 * hidden[i, k]
-                    + g1 * hidden[i + 1, k]
-                    + g2 * hidden[i + 2, k]
-                    + g3 * hidden[i + 3, k]
-                )
+            _add_four_rows(rows_buf, t, hidden, i, g0, g1, g2, g3)
             i += 4
         for rest in range(i, n_in):
-            g = scores[rest, t]
-            for k in range(dim):
-                rows_buf[t, k] += g * hidden[rest, k]
+            _add_row(rows_buf, t, hidden, rest, scores[rest, t])
         r = rows[t]
         if r >= hot_start:
             for k in range(dim):
