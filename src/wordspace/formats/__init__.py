@@ -22,6 +22,13 @@ from wordspace.vocab import Vocabulary
 FORMATS = ("native", "word2vec-txt", "word2vec-bin", "fasttext-bin", "fasttext-vec")
 EXPORT_FORMATS = FORMATS
 Model = Vectors | fasttext.FastTextModel
+WORD2VEC_LAYOUTS = {
+    "word2vec": None,
+    "word2vec-txt": False,
+    "fasttext-vec": False,
+    "word2vec-bin": True,
+}
+"""Formats in the word2vec layout, and whether each is binary (None: tell by content)."""
 
 
 def _is_fasttext_bin(path: Path) -> bool:
@@ -78,8 +85,7 @@ def load_model(
         return load_vectors(path, mmap=mmap, verify=verify)
     if fmt == "fasttext-bin":
         return fasttext.read_fasttext_bin(path, mmap=mmap)
-    binary = {"word2vec-txt": False, "fasttext-vec": False, "word2vec-bin": True}.get(fmt)
-    return read_word2vec(path, binary=binary)
+    return read_word2vec(path, binary=WORD2VEC_LAYOUTS[fmt])
 
 
 def as_vectors(model: Model) -> Vectors:
@@ -149,9 +155,8 @@ def convert(
     if limit is not None and limit < 1:
         raise ParameterError(f"limit must be a positive integer, got {limit}")
     fmt = from_format or detect_format(source)
-    if limit is not None and fmt in ("word2vec", "word2vec-txt", "word2vec-bin", "fasttext-vec"):
-        binary = {"word2vec-txt": False, "fasttext-vec": False, "word2vec-bin": True}.get(fmt)
-        model: Model = read_word2vec(source, binary=binary, limit=limit)
+    if limit is not None and fmt in WORD2VEC_LAYOUTS:
+        model: Model = read_word2vec(source, binary=WORD2VEC_LAYOUTS[fmt], limit=limit)
     else:
         model = load_model(source, format=from_format)
         if limit is not None:
