@@ -26,6 +26,7 @@ SHAPES = {
     "skip-gram NS (6 contexts x 6 rows)": (6, 6),
     "skip-gram HS (6 contexts x 14 nodes)": (6, 14),
     "skip-gram HS, short window (2 x 14)": (2, 14),
+    "skip-gram HS, full window (10 x 14)": (10, 14),
     "CBOW NS (1 x 6)": (1, 6),
     "CBOW HS (1 x 14)": (1, 14),
 }

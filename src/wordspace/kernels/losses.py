@@ -143,43 +143,144 @@ def gather_output_rows(out, hot, hot_start, rows, n_out, rows_buf):
 
 
 @njit(nogil=True, cache=True, fastmath=True, inline="always")
+def _dot(a, i, b, t):
+    """a[i] . b[t]."""
+    f = np.float32(0.0)
+    for k in range(a.shape[1]):
+        f += a[i, k] * b[t, k]
+    return f
+
+
+@njit(nogil=True, cache=True, fastmath=True, inline="always")
 def block_scores(hidden, n_in, rows_buf, n_out, scores):
-    """``scores[i, t]`` = hidden row i . output row t, four hidden rows per pass over a row."""
+    """``scores[i, t]`` = hidden row i . output row t.
+
+    Tiles of four hidden rows by two output rows: each value loaded feeds several
+    multiply-adds, and eight dot products share one pass over the rows.
+    """
     dim = hidden.shape[1]
-    for t in range(n_out):
+    t = 0
+    while t + 2 <= n_out:
         i = 0
         while i + 4 <= n_in:
-            f0 = f1 = f2 = f3 = np.float32(0.0)
+            f0 = f1 = f2 = f3 = e0 = e1 = e2 = e3 = np.float32(0.0)
             for k in range(dim):
-                ok = rows_buf[t, k]
-                f0 += hidden[i, k] * ok
-                f1 += hidden[i + 1, k] * ok
-                f2 += hidden[i + 2, k] * ok
-                f3 += hidden[i + 3, k] * ok
-            scores[i, t] = f0
-            scores[i + 1, t] = f1
-            scores[i + 2, t] = f2
-            scores[i + 3, t] = f3
+                o = rows_buf[t, k]
+                p = rows_buf[t + 1, k]
+                h0, h1, h2, h3 = hidden[i, k], hidden[i + 1, k], hidden[i + 2, k], hidden[i + 3, k]
+                f0 += h0 * o
+                f1 += h1 * o
+                f2 += h2 * o
+                f3 += h3 * o
+                e0 += h0 * p
+                e1 += h1 * p
+                e2 += h2 * p
+                e3 += h3 * p
+            scores[i, t], scores[i + 1, t], scores[i + 2, t], scores[i + 3, t] = f0, f1, f2, f3
+            scores[i, t + 1], scores[i + 1, t + 1] = e0, e1
+            scores[i + 2, t + 1], scores[i + 3, t + 1] = e2, e3
             i += 4
         for rest in range(i, n_in):
-            f = np.float32(0.0)
+            f = e = np.float32(0.0)
             for k in range(dim):
-                f += hidden[rest, k] * rows_buf[t, k]
-            scores[rest, t] = f
+                h = hidden[rest, k]
+                f += h * rows_buf[t, k]
+                e += h * rows_buf[t + 1, k]
+            scores[rest, t], scores[rest, t + 1] = f, e
+        t += 2
+    if t < n_out:
+        for i in range(n_in):
+            scores[i, t] = _dot(hidden, i, rows_buf, t)
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _coefficient(coef, d, s, transposed):
+    """The weight of source row s in destination row d: ``coef[d, s]`` or ``coef[s, d]``."""
+    return coef[s, d] if transposed else coef[d, s]
 
 
 @njit(nogil=True, cache=True, fastmath=True, inline="always")
-def _add_four_rows(dst, d, src, s, g0, g1, g2, g3):
-    """dst[d] += g0 src[s] + g1 src[s + 1] + g2 src[s + 2] + g3 src[s + 3]."""
+def _add_4x4(dst, d, src, s, coef, transposed):
+    """dst[d + a] += sum over b < 4 of weight(d + a, s + b) src[s + b], for a < 4: each of
+    the eight rows loaded per column feeds sixteen multiply-adds."""
+    c00 = _coefficient(coef, d, s, transposed)
+    c01 = _coefficient(coef, d, s + 1, transposed)
+    c02 = _coefficient(coef, d, s + 2, transposed)
+    c03 = _coefficient(coef, d, s + 3, transposed)
+    c10 = _coefficient(coef, d + 1, s, transposed)
+    c11 = _coefficient(coef, d + 1, s + 1, transposed)
+    c12 = _coefficient(coef, d + 1, s + 2, transposed)
+    c13 = _coefficient(coef, d + 1, s + 3, transposed)
+    c20 = _coefficient(coef, d + 2, s, transposed)
+    c21 = _coefficient(coef, d + 2, s + 1, transposed)
+    c22 = _coefficient(coef, d + 2, s + 2, transposed)
+    c23 = _coefficient(coef, d + 2, s + 3, transposed)
+    c30 = _coefficient(coef, d + 3, s, transposed)
+    c31 = _coefficient(coef, d + 3, s + 1, transposed)
+    c32 = _coefficient(coef, d + 3, s + 2, transposed)
+    c33 = _coefficient(coef, d + 3, s + 3, transposed)
     for k in range(dst.shape[1]):
-        dst[d, k] += g0 * src[s, k] + g1 * src[s + 1, k] + g2 * src[s + 2, k] + g3 * src[s + 3, k]
+        x0, x1, x2, x3 = src[s, k], src[s + 1, k], src[s + 2, k], src[s + 3, k]
+        dst[d, k] += c00 * x0 + c01 * x1 + c02 * x2 + c03 * x3
+        dst[d + 1, k] += c10 * x0 + c11 * x1 + c12 * x2 + c13 * x3
+        dst[d + 2, k] += c20 * x0 + c21 * x1 + c22 * x2 + c23 * x3
+        dst[d + 3, k] += c30 * x0 + c31 * x1 + c32 * x2 + c33 * x3
 
 
 @njit(nogil=True, cache=True, fastmath=True, inline="always")
-def _add_row(dst, d, src, s, g):
-    """dst[d] += g src[s]."""
+def _add_4x1(dst, d, src, s, coef, transposed):
+    """dst[d + a] += weight(d + a, s) src[s], for a < 4."""
+    c0 = _coefficient(coef, d, s, transposed)
+    c1 = _coefficient(coef, d + 1, s, transposed)
+    c2 = _coefficient(coef, d + 2, s, transposed)
+    c3 = _coefficient(coef, d + 3, s, transposed)
     for k in range(dst.shape[1]):
-        dst[d, k] += g * src[s, k]
+        x = src[s, k]
+        dst[d, k] += c0 * x
+        dst[d + 1, k] += c1 * x
+        dst[d + 2, k] += c2 * x
+        dst[d + 3, k] += c3 * x
+
+
+@njit(nogil=True, cache=True, fastmath=True, inline="always")
+def _add_1x4(dst, d, src, s, coef, transposed):
+    """dst[d] += sum over b < 4 of weight(d, s + b) src[s + b]."""
+    c0 = _coefficient(coef, d, s, transposed)
+    c1 = _coefficient(coef, d, s + 1, transposed)
+    c2 = _coefficient(coef, d, s + 2, transposed)
+    c3 = _coefficient(coef, d, s + 3, transposed)
+    for k in range(dst.shape[1]):
+        dst[d, k] += c0 * src[s, k] + c1 * src[s + 1, k] + c2 * src[s + 2, k] + c3 * src[s + 3, k]
+
+
+@njit(nogil=True, cache=True, fastmath=True, inline="always")
+def _add_1x1(dst, d, src, s, coef, transposed):
+    """dst[d] += weight(d, s) src[s]."""
+    c = _coefficient(coef, d, s, transposed)
+    for k in range(dst.shape[1]):
+        dst[d, k] += c * src[s, k]
+
+
+@njit(nogil=True, cache=True, fastmath=True, inline="always")
+def combine_rows(dst, n_dst, src, n_src, coef, transposed):
+    """``dst[:n_dst] += W @ src[:n_src]`` with W = ``coef`` (or its transpose), in 4 x 4
+    tiles so that the loads of a tile's rows are shared by sixteen multiply-adds."""
+    d = 0
+    while d + 4 <= n_dst:
+        s = 0
+        while s + 4 <= n_src:
+            _add_4x4(dst, d, src, s, coef, transposed)
+            s += 4
+        for rest in range(s, n_src):
+            _add_4x1(dst, d, src, rest, coef, transposed)
+        d += 4
+    for row in range(d, n_dst):
+        s = 0
+        while s + 4 <= n_src:
+            _add_1x4(dst, row, src, s, coef, transposed)
+            s += 4
+        for rest in range(s, n_src):
+            _add_1x1(dst, row, src, rest, coef, transposed)
 
 
 @njit(nogil=True, cache=True, fastmath=True)
@@ -195,8 +296,7 @@ def logistic_block(
 
     The output rows are first gathered into ``rows_buf`` (so the inner loops index plain 2-D
     arrays: no array views, whose reference counting would cost more than the arithmetic),
-    and loops are blocked four rows at a time so that each value loaded feeds four
-    multiply-adds.
+    and loops work on tiles of rows so that each value loaded feeds several multiply-adds.
     """
     dim = hidden.shape[1]
     gather_output_rows(out, hot, hot_start, rows, n_out, rows_buf)
@@ -205,23 +305,12 @@ def logistic_block(
     for i in range(n_in):
         for k in range(dim):
             grad_hidden[i, k] = 0.0
-        t = 0
-        while t + 4 <= n_out:
-            g0, g1, g2, g3 = scores[i, t], scores[i, t + 1], scores[i, t + 2], scores[i, t + 3]
-            _add_four_rows(grad_hidden, i, rows_buf, t, g0, g1, g2, g3)
-            t += 4
-        for rest in range(t, n_out):
-            _add_row(grad_hidden, i, rows_buf, rest, scores[i, rest])
+    combine_rows(grad_hidden, n_in, rows_buf, n_out, scores, False)
     for t in range(n_out):
         for k in range(dim):
             rows_buf[t, k] = 0.0
-        i = 0
-        while i + 4 <= n_in:
-            g0, g1, g2, g3 = scores[i, t], scores[i + 1, t], scores[i + 2, t], scores[i + 3, t]
-            _add_four_rows(rows_buf, t, hidden, i, g0, g1, g2, g3)
-            i += 4
-        for rest in range(i, n_in):
-            _add_row(rows_buf, t, hidden, rest, scores[rest, t])
+    combine_rows(rows_buf, n_out, hidden, n_in, scores, True)
+    for t in range(n_out):
         r = rows[t]
         if r >= hot_start:
             for k in range(dim):
