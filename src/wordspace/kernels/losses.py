@@ -15,6 +15,7 @@ from numba import njit
 
 from wordspace.kernels.prefetch import prefetch_row
 from wordspace.kernels.random import index_and_fraction
+from wordspace.kernels.simd import LANES, add_tile
 
 NEGATIVE_SAMPLING = 0
 HIERARCHICAL_SOFTMAX = 1
@@ -194,93 +195,13 @@ def block_scores(hidden, n_in, rows_buf, n_out, scores):
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _coefficient(coef, d, s, transposed):
-    """The weight of source row s in destination row d: ``coef[d, s]`` or ``coef[s, d]``."""
-    return coef[s, d] if transposed else coef[d, s]
-
-
-@njit(nogil=True, cache=True, fastmath=True, inline="always")
-def _add_4x4(dst, d, src, s, coef, transposed):
-    """dst[d + a] += sum over b < 4 of weight(d + a, s + b) src[s + b], for a < 4: each of
-    the eight rows loaded per column feeds sixteen multiply-adds."""
-    c00 = _coefficient(coef, d, s, transposed)
-    c01 = _coefficient(coef, d, s + 1, transposed)
-    c02 = _coefficient(coef, d, s + 2, transposed)
-    c03 = _coefficient(coef, d, s + 3, transposed)
-    c10 = _coefficient(coef, d + 1, s, transposed)
-    c11 = _coefficient(coef, d + 1, s + 1, transposed)
-    c12 = _coefficient(coef, d + 1, s + 2, transposed)
-    c13 = _coefficient(coef, d + 1, s + 3, transposed)
-    c20 = _coefficient(coef, d + 2, s, transposed)
-    c21 = _coefficient(coef, d + 2, s + 1, transposed)
-    c22 = _coefficient(coef, d + 2, s + 2, transposed)
-    c23 = _coefficient(coef, d + 2, s + 3, transposed)
-    c30 = _coefficient(coef, d + 3, s, transposed)
-    c31 = _coefficient(coef, d + 3, s + 1, transposed)
-    c32 = _coefficient(coef, d + 3, s + 2, transposed)
-    c33 = _coefficient(coef, d + 3, s + 3, transposed)
-    for k in range(dst.shape[1]):
-        x0, x1, x2, x3 = src[s, k], src[s + 1, k], src[s + 2, k], src[s + 3, k]
-        dst[d, k] += c00 * x0 + c01 * x1 + c02 * x2 + c03 * x3
-        dst[d + 1, k] += c10 * x0 + c11 * x1 + c12 * x2 + c13 * x3
-        dst[d + 2, k] += c20 * x0 + c21 * x1 + c22 * x2 + c23 * x3
-        dst[d + 3, k] += c30 * x0 + c31 * x1 + c32 * x2 + c33 * x3
-
-
-@njit(nogil=True, cache=True, fastmath=True, inline="always")
-def _add_4x1(dst, d, src, s, coef, transposed):
-    """dst[d + a] += weight(d + a, s) src[s], for a < 4."""
-    c0 = _coefficient(coef, d, s, transposed)
-    c1 = _coefficient(coef, d + 1, s, transposed)
-    c2 = _coefficient(coef, d + 2, s, transposed)
-    c3 = _coefficient(coef, d + 3, s, transposed)
-    for k in range(dst.shape[1]):
-        x = src[s, k]
-        dst[d, k] += c0 * x
-        dst[d + 1, k] += c1 * x
-        dst[d + 2, k] += c2 * x
-        dst[d + 3, k] += c3 * x
-
-
-@njit(nogil=True, cache=True, fastmath=True, inline="always")
-def _add_1x4(dst, d, src, s, coef, transposed):
-    """dst[d] += sum over b < 4 of weight(d, s + b) src[s + b]."""
-    c0 = _coefficient(coef, d, s, transposed)
-    c1 = _coefficient(coef, d, s + 1, transposed)
-    c2 = _coefficient(coef, d, s + 2, transposed)
-    c3 = _coefficient(coef, d, s + 3, transposed)
-    for k in range(dst.shape[1]):
-        dst[d, k] += c0 * src[s, k] + c1 * src[s + 1, k] + c2 * src[s + 2, k] + c3 * src[s + 3, k]
-
-
-@njit(nogil=True, cache=True, fastmath=True, inline="always")
-def _add_1x1(dst, d, src, s, coef, transposed):
-    """dst[d] += weight(d, s) src[s]."""
-    c = _coefficient(coef, d, s, transposed)
-    for k in range(dst.shape[1]):
-        dst[d, k] += c * src[s, k]
-
-
-@njit(nogil=True, cache=True, fastmath=True, inline="always")
 def combine_rows(dst, n_dst, src, n_src, coef, transposed):
-    """``dst[:n_dst] += W @ src[:n_src]`` with W = ``coef`` (or its transpose), in 4 x 4
-    tiles so that the loads of a tile's rows are shared by sixteen multiply-adds."""
-    d = 0
-    while d + 4 <= n_dst:
-        s = 0
-        while s + 4 <= n_src:
-            _add_4x4(dst, d, src, s, coef, transposed)
-            s += 4
-        for rest in range(s, n_src):
-            _add_4x1(dst, d, src, rest, coef, transposed)
-        d += 4
-    for row in range(d, n_dst):
-        s = 0
-        while s + 4 <= n_src:
-            _add_1x4(dst, row, src, s, coef, transposed)
-            s += 4
-        for rest in range(s, n_src):
-            _add_1x1(dst, row, src, rest, coef, transposed)
+    """``dst[:n_dst] += W @ src[:n_src]`` with W = ``coef`` (or its transpose), in tiles of
+    up to four destination by four source rows, each of which loads a row once for four
+    multiply-adds."""
+    for d in range(0, n_dst, 4):
+        for s in range(0, n_src, 4):
+            add_tile(dst, d, min(4, n_dst - d), src, s, min(4, n_src - s), coef, transposed)
 
 
 @njit(nogil=True, cache=True, fastmath=True)
@@ -299,6 +220,8 @@ def logistic_block(
     and loops work on tiles of rows so that each value loaded feeds several multiply-adds.
     """
     dim = hidden.shape[1]
+    if dim % LANES:
+        raise ValueError("training rows must be padded to a multiple of 16 floats")
     gather_output_rows(out, hot, hot_start, rows, n_out, rows_buf)
     block_scores(hidden, n_in, rows_buf, n_out, scores)
     loss = _gradients(scores, n_in, labels, n_out, lr)
