@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from wordspace.corpus import Corpus
+from wordspace.kernels.simd import LANES
 
 CHUNK_TOKENS = 10_000
 
@@ -234,7 +235,7 @@ def _work_items(
     return items
 
 
-ROW_ALIGNMENT = 16
+ROW_ALIGNMENT = LANES
 """Training matrices are this many floats wide or a multiple (one AVX-512 register), so the
 kernels' inner loops run in whole vector steps; the extra columns stay exactly zero."""
 

@@ -15,7 +15,7 @@ from numba import njit
 
 from wordspace.kernels.prefetch import prefetch_row
 from wordspace.kernels.random import index_and_fraction
-from wordspace.kernels.simd import LANES, add_tile
+from wordspace.kernels.simd import LANES, add_tile, dot_tile
 
 NEGATIVE_SAMPLING = 0
 HIERARCHICAL_SOFTMAX = 1
@@ -143,55 +143,13 @@ def gather_output_rows(out, hot, hot_start, rows, n_out, rows_buf):
                 rows_buf[t, k] = out[r, k]
 
 
-@njit(nogil=True, cache=True, fastmath=True, inline="always")
-def _dot(a, i, b, t):
-    """a[i] . b[t]."""
-    f = np.float32(0.0)
-    for k in range(a.shape[1]):
-        f += a[i, k] * b[t, k]
-    return f
-
-
-@njit(nogil=True, cache=True, fastmath=True, inline="always")
+@njit(nogil=True, cache=True, inline="always")
 def block_scores(hidden, n_in, rows_buf, n_out, scores):
-    """``scores[i, t]`` = hidden row i . output row t.
-
-    Tiles of four hidden rows by two output rows: each value loaded feeds several
-    multiply-adds, and eight dot products share one pass over the rows.
-    """
-    dim = hidden.shape[1]
-    t = 0
-    while t + 2 <= n_out:
-        i = 0
-        while i + 4 <= n_in:
-            f0 = f1 = f2 = f3 = e0 = e1 = e2 = e3 = np.float32(0.0)
-            for k in range(dim):
-                o = rows_buf[t, k]
-                p = rows_buf[t + 1, k]
-                h0, h1, h2, h3 = hidden[i, k], hidden[i + 1, k], hidden[i + 2, k], hidden[i + 3, k]
-                f0 += h0 * o
-                f1 += h1 * o
-                f2 += h2 * o
-                f3 += h3 * o
-                e0 += h0 * p
-                e1 += h1 * p
-                e2 += h2 * p
-                e3 += h3 * p
-            scores[i, t], scores[i + 1, t], scores[i + 2, t], scores[i + 3, t] = f0, f1, f2, f3
-            scores[i, t + 1], scores[i + 1, t + 1] = e0, e1
-            scores[i + 2, t + 1], scores[i + 3, t + 1] = e2, e3
-            i += 4
-        for rest in range(i, n_in):
-            f = e = np.float32(0.0)
-            for k in range(dim):
-                h = hidden[rest, k]
-                f += h * rows_buf[t, k]
-                e += h * rows_buf[t + 1, k]
-            scores[rest, t], scores[rest, t + 1] = f, e
-        t += 2
-    if t < n_out:
-        for i in range(n_in):
-            scores[i, t] = _dot(hidden, i, rows_buf, t)
+    """``scores[i, t]`` = hidden row i . output row t, in tiles of up to 4 x 4 scores that
+    share every loaded row and end in one reduction."""
+    for i in range(0, n_in, 4):
+        for t in range(0, n_out, 4):
+            dot_tile(hidden, i, min(4, n_in - i), rows_buf, t, min(4, n_out - t), scores)
 
 
 @njit(nogil=True, cache=True, inline="always")
