@@ -9,18 +9,31 @@ output) unit, so that the next kernel change can be measured against these figur
 
     python bench/kernel_block.py            # dim 100 (rows padded to 112 floats)
     python bench/kernel_block.py --dim 300
+
+A last line times skip-gram HS blocks whose shapes are drawn as training draws them (window
+shrunk uniformly, centre words by their subsampled frequency in the first 5M tokens of
+``../shared/data/enwiki``), the figure to compare kernel changes by.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
+import itertools
 import time
+from pathlib import Path
 
 import numpy as np
 from numba import njit
 
 from wordspace.kernels.losses import _gradients, block_scores, gather_output_rows, logistic_block
+from wordspace.text.reader import read_corpus
 from wordspace.training import padded_width
+from wordspace.vocab import huffman_tree, keep_probabilities
+
+ENWIKI = Path(__file__).resolve().parents[2] / "shared/data/enwiki/enwiki2015.tok.txt.gz"
+MIX_LINES = 67_000
+MIX_BLOCKS = 4_000
 
 SHAPES = {
     "skip-gram NS (6 contexts x 6 rows)": (6, 6),
@@ -88,6 +101,58 @@ def _time_block(phase: int, syn0: np.ndarray, out: np.ndarray, n_in: int, n_out:
     return best / n_iter * 1e9
 
 
+def _hs_shapes_from_enwiki() -> np.ndarray | None:
+    """(contexts, path nodes) of MIX_BLOCKS skip-gram HS blocks as training makes them, or
+    None without the corpus."""
+    if not ENWIKI.exists():
+        return None
+    with gzip.open(ENWIKI, "rt", encoding="utf-8") as lines:
+        vocab, _, _ = read_corpus(list(itertools.islice(lines, MIX_LINES)), min_count=5)
+    code_offsets = huffman_tree(vocab.counts)[0]
+    kept = vocab.counts * keep_probabilities(vocab.counts, 1e-4).astype(np.float64)
+    rng = np.random.default_rng(0)
+    centres = rng.choice(len(kept), MIX_BLOCKS, p=kept / kept.sum())
+    contexts = 2 * rng.integers(1, 6, MIX_BLOCKS)
+    return np.stack([contexts, np.diff(code_offsets)[centres]]).astype(np.int64)
+
+
+@njit(nogil=True, fastmath=True)
+def _run_mix(syn0, out, shapes, reps):
+    """Train every block of ``shapes`` ``reps`` times; returns the (context, node) pairs."""
+    dim = syn0.shape[1]
+    hidden = syn0[:16].copy()
+    grad = np.empty((16, dim), np.float32)
+    scores = np.zeros((16, 64), np.float32)
+    rows = np.empty(64, np.int64)
+    labels = np.zeros(64, np.float32)
+    rows_buf = np.zeros((64, dim), np.float32)
+    v = out.shape[0]
+    pairs = 0
+    for _ in range(reps):
+        for b in range(shapes.shape[1]):
+            n_in, n_out = shapes[0, b], shapes[1, b]
+            for t in range(n_out):
+                rows[t] = (b * 7 + t * 131) % v
+                labels[t] = 1.0 if (b + t) % 2 == 0 else 0.0
+            logistic_block(
+                hidden, n_in, out, out[:0], v, rows, labels, n_out, np.float32(0.001), grad,
+                scores, rows_buf,
+            )  # fmt: skip
+            pairs += n_in * n_out
+    return pairs
+
+
+def _time_mix(syn0: np.ndarray, out: np.ndarray, shapes: np.ndarray) -> tuple[float, float]:
+    """Best of seven, in nanoseconds per block and per (context, node) pair."""
+    _run_mix(syn0, out, shapes, 1)
+    best, pairs = float("inf"), 0
+    for _ in range(7):
+        start = time.perf_counter()
+        pairs = _run_mix(syn0, out, shapes, 10)
+        best = min(best, time.perf_counter() - start)
+    return best / (10 * shapes.shape[1]) * 1e9, best / pairs * 1e9
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dim", type=int, default=100)
@@ -112,6 +177,16 @@ def main() -> None:
             + " | ".join(f"{max(s, 0.0):.0%}" for s in shares)
             + " |"
         )
+    shapes = _hs_shapes_from_enwiki()
+    if shapes is None:
+        print(f"\n(no {ENWIKI}: the block mix drawn from real text is skipped)")
+        return
+    per_block, per_pair = _time_mix(syn0, out, shapes)
+    print(
+        f"| skip-gram HS, {MIX_BLOCKS:,} shapes drawn from enwiki (mean "
+        f"{shapes[0].mean():.1f} x {shapes[1].mean():.1f}) | {per_block:,.0f} | {per_pair:.1f} "
+        "| | | |"
+    )
 
 
 if __name__ == "__main__":
