@@ -12,6 +12,8 @@ dot products of a tile share one transpose-and-add reduction.
 
 from __future__ import annotations
 
+from typing import Any
+
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
@@ -42,6 +44,14 @@ def _clamped(builder: ir.IRBuilder, first: ir.Value, count: ir.Value, j: int) ->
     """Row ``first + j``, or the last real row ``first + count - 1`` when j is past it."""
     inside = builder.icmp_signed("<", _I64(j), count)
     return builder.add(first, builder.select(inside, _I64(j), builder.sub(count, _I64(1))))
+
+
+def _row(
+    builder: ir.IRBuilder, array: Any, first: ir.Value, count: ir.Value, j: int, width: ir.Value
+) -> ir.Value:
+    """Pointer to the start of tile row j of ``array`` (a numba array structure), clamped to
+    the tile's real rows."""
+    return builder.gep(array.data, [builder.mul(_clamped(builder, first, count, j), width)])
 
 
 def _fma(builder: ir.IRBuilder) -> ir.Function:
@@ -79,19 +89,8 @@ def add_tile(typingctx, dst, d, n_d, src, s, n_s, coef, transposed):
         width = cgutils.unpack_tuple(builder, dst_arr.shape, 2)[1]
         coef_width = cgutils.unpack_tuple(builder, coef_arr.shape, 2)[1]
 
-        def clamped(first, count, j):
-            return builder.add(
-                first,
-                builder.select(
-                    builder.icmp_signed("<", _I64(j), count), _I64(j), builder.sub(count, _I64(1))
-                ),
-            )
-
-        def row(array, index):
-            return builder.gep(array.data, [builder.mul(index, width)])
-
-        dst_rows = [row(dst_arr, _clamped(builder, first_d, count_d, a)) for a in range(4)]
-        src_rows = [row(src_arr, _clamped(builder, first_s, count_s, b)) for b in range(4)]
+        dst_rows = [_row(builder, dst_arr, first_d, count_d, a, width) for a in range(4)]
+        src_rows = [_row(builder, src_arr, first_s, count_s, b, width) for b in range(4)]
         weights = {}
         for a in range(4):
             da = _clamped(builder, first_d, count_d, a)
@@ -99,9 +98,8 @@ def add_tile(typingctx, dst, d, n_d, src, s, n_s, coef, transposed):
                 sb = _clamped(builder, first_s, count_s, b)
                 plain = builder.add(builder.mul(da, coef_width), sb)
                 swapped = builder.add(builder.mul(sb, coef_width), da)
-                value = builder.load(
-                    builder.gep(coef_arr.data, [builder.select(flipped, swapped, plain)])
-                )
+                index = builder.select(flipped, swapped, plain)
+                value = builder.load(builder.gep(coef_arr.data, [index]))
                 real = builder.icmp_signed("<", _I64(b), count_s)
                 weights[a, b] = _splat(builder, builder.select(real, value, _FLOAT(0.0)))
         fma = _fma(builder)
@@ -112,14 +110,9 @@ def add_tile(typingctx, dst, d, n_d, src, s, n_s, coef, transposed):
             switch.add_case(_I64(rows_d), case)
             builder.position_at_end(case)
             with cgutils.for_range_slice(builder, _I64(0), width, _I64(LANES)) as (k, _):
-                xs = [
-                    builder.load(
-                        builder.bitcast(builder.gep(p, [k]), _VECTOR.as_pointer()), align=4
-                    )
-                    for p in src_rows
-                ]
+                xs = [builder.load(_vector_at(builder, p, k), align=4) for p in src_rows]
                 for a in range(rows_d):
-                    target = builder.bitcast(builder.gep(dst_rows[a], [k]), _VECTOR.as_pointer())
+                    target = _vector_at(builder, dst_rows[a], k)
                     acc = builder.load(target, align=4)
                     for b in range(4):
                         acc = builder.call(fma, [weights[a, b], xs[b], acc])
@@ -177,16 +170,8 @@ def dot_tile(typingctx, left, i, n_i, right, t, n_t, out):
         count_t = context.cast(builder, args[5], nt_ty, types.intp)
         width = cgutils.unpack_tuple(builder, left_arr.shape, 2)[1]
         out_width = cgutils.unpack_tuple(builder, out_arr.shape, 2)[1]
-        left_rows = [
-            builder.gep(left_arr.data, [builder.mul(_clamped(builder, first_i, count_i, a), width)])
-            for a in range(4)
-        ]
-        right_rows = [
-            builder.gep(
-                right_arr.data, [builder.mul(_clamped(builder, first_t, count_t, b), width)]
-            )
-            for b in range(4)
-        ]
+        left_rows = [_row(builder, left_arr, first_i, count_i, a, width) for a in range(4)]
+        right_rows = [_row(builder, right_arr, first_t, count_t, b, width) for b in range(4)]
         zero = ir.Constant(_VECTOR, [0.0] * LANES)
         sums = cgutils.alloca_once(builder, _VECTOR, size=16)
         for j in range(16):
