@@ -55,17 +55,25 @@ def _scores_only(hidden, n_in, out, rows, n_out, scores, rows_buf, with_gradient
     return 0.0
 
 
+@njit(nogil=True)
+def _scratch(dim):
+    """The block's work arrays, sized for up to 16 hidden and 64 output rows."""
+    return (
+        np.zeros((16, dim), np.float32),
+        np.zeros((16, dim), np.float32),
+        np.zeros((16, 64), np.float32),
+        np.zeros(64, np.int64),
+        np.zeros(64, np.float32),
+        np.zeros((64, dim), np.float32),
+    )
+
+
 @njit(nogil=True, fastmath=True)
 def _run(phase, syn0, out, n_iter, n_in, n_out):
     """Train ``n_iter`` blocks on rows picked by a fixed pattern; phase 0, 1 or 2 stops after
     the scores, after the gradients, or runs the whole block."""
     dim = syn0.shape[1]
-    hidden = np.empty((16, dim), np.float32)
-    grad = np.empty((16, dim), np.float32)
-    scores = np.zeros((16, 64), np.float32)
-    rows = np.empty(64, np.int64)
-    labels = np.zeros(64, np.float32)
-    rows_buf = np.zeros((64, dim), np.float32)
+    hidden, grad, scores, rows, labels, rows_buf = _scratch(dim)
     for t in range(64):
         labels[t] = 1.0 if t % 3 == 0 else 0.0
     v = syn0.shape[0]
@@ -119,13 +127,8 @@ def _hs_shapes_from_enwiki() -> np.ndarray | None:
 @njit(nogil=True, fastmath=True)
 def _run_mix(syn0, out, shapes, reps):
     """Train every block of ``shapes`` ``reps`` times; returns the (context, node) pairs."""
-    dim = syn0.shape[1]
-    hidden = syn0[:16].copy()
-    grad = np.empty((16, dim), np.float32)
-    scores = np.zeros((16, 64), np.float32)
-    rows = np.empty(64, np.int64)
-    labels = np.zeros(64, np.float32)
-    rows_buf = np.zeros((64, dim), np.float32)
+    hidden, grad, scores, rows, labels, rows_buf = _scratch(syn0.shape[1])
+    hidden[:] = syn0[:16]
     v = out.shape[0]
     pairs = 0
     for _ in range(reps):

@@ -12,7 +12,8 @@ dot products of a tile share one transpose-and-add reduction.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from llvmlite import ir
 from numba import types
@@ -63,6 +64,66 @@ def _vector_at(builder: ir.IRBuilder, row: ir.Value, k: ir.Value) -> ir.Value:
     return builder.bitcast(builder.gep(row, [k]), _VECTOR.as_pointer())
 
 
+class _TileOperands(NamedTuple):
+    """The arguments both tiles take, unpacked: two row blocks (first row, row count, and the
+    four clamped row pointers) of matrices of one row width, and a third matrix."""
+
+    first_a: ir.Value
+    count_a: ir.Value
+    rows_a: list[ir.Value]
+    first_b: ir.Value
+    count_b: ir.Value
+    rows_b: list[ir.Value]
+    third: Any
+    third_width: ir.Value
+    width: ir.Value
+
+
+def _tile_operands(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> _TileOperands:
+    """Unpack (matrix a, first a, count a, matrix b, first b, count b, third matrix, ...)."""
+    tys = sig.args
+    a_arr = context.make_array(tys[0])(context, builder, args[0])
+    b_arr = context.make_array(tys[3])(context, builder, args[3])
+    third = context.make_array(tys[6])(context, builder, args[6])
+    first_a, count_a, first_b, count_b = (
+        context.cast(builder, args[j], tys[j], types.intp) for j in (1, 2, 4, 5)
+    )
+    width = cgutils.unpack_tuple(builder, a_arr.shape, 2)[1]
+    return _TileOperands(
+        first_a,
+        count_a,
+        [_row(builder, a_arr, first_a, count_a, j, width) for j in range(4)],
+        first_b,
+        count_b,
+        [_row(builder, b_arr, first_b, count_b, j, width) for j in range(4)],
+        third,
+        cgutils.unpack_tuple(builder, third.shape, 2)[1],
+        width,
+    )
+
+
+def _vector_loop_per_count(
+    builder: ir.IRBuilder,
+    count: ir.Value,
+    width: ir.Value,
+    name: str,
+    body: Callable[[int, ir.Value], None],
+) -> None:
+    """Emit, for each row count 1 to 4, a loop over the row width in vector steps whose body
+    ``body(rows, k)`` handles that many rows at column k, and branch to the one for ``count``:
+    the row count is fixed inside each loop, so it compiles to straight-line vector code."""
+    after = builder.append_basic_block(f"{name}.end")
+    switch = builder.switch(count, after)
+    for rows in range(1, 5):
+        case = builder.append_basic_block(f"{name}.rows{rows}")
+        switch.add_case(_I64(rows), case)
+        builder.position_at_end(case)
+        with cgutils.for_range_slice(builder, _I64(0), width, _I64(LANES)) as (k, _):
+            body(rows, k)
+        builder.branch(after)
+    builder.position_at_end(after)
+
+
 @intrinsic
 def add_tile(typingctx, dst, d, n_d, src, s, n_s, coef, transposed):
     """``dst[d + a] += sum over b < n_s of weight(a, b) * src[s + b]`` for ``a < n_d``.
@@ -77,48 +138,31 @@ def add_tile(typingctx, dst, d, n_d, src, s, n_s, coef, transposed):
     signature = types.none(dst, d, n_d, src, s, n_s, coef, transposed)
 
     def codegen(context, builder, sig, args):
-        dst_ty, d_ty, nd_ty, src_ty, s_ty, ns_ty, coef_ty, tr_ty = sig.args
-        dst_arr = context.make_array(dst_ty)(context, builder, args[0])
-        src_arr = context.make_array(src_ty)(context, builder, args[3])
-        coef_arr = context.make_array(coef_ty)(context, builder, args[6])
-        first_d = context.cast(builder, args[1], d_ty, types.intp)
-        count_d = context.cast(builder, args[2], nd_ty, types.intp)
-        first_s = context.cast(builder, args[4], s_ty, types.intp)
-        count_s = context.cast(builder, args[5], ns_ty, types.intp)
-        flipped = context.cast(builder, args[7], tr_ty, types.boolean)
-        width = cgutils.unpack_tuple(builder, dst_arr.shape, 2)[1]
-        coef_width = cgutils.unpack_tuple(builder, coef_arr.shape, 2)[1]
-
-        dst_rows = [_row(builder, dst_arr, first_d, count_d, a, width) for a in range(4)]
-        src_rows = [_row(builder, src_arr, first_s, count_s, b, width) for b in range(4)]
+        tile = _tile_operands(context, builder, sig, args)
+        flipped = context.cast(builder, args[7], sig.args[7], types.boolean)
         weights = {}
         for a in range(4):
-            da = _clamped(builder, first_d, count_d, a)
+            da = _clamped(builder, tile.first_a, tile.count_a, a)
             for b in range(4):
-                sb = _clamped(builder, first_s, count_s, b)
-                plain = builder.add(builder.mul(da, coef_width), sb)
-                swapped = builder.add(builder.mul(sb, coef_width), da)
+                sb = _clamped(builder, tile.first_b, tile.count_b, b)
+                plain = builder.add(builder.mul(da, tile.third_width), sb)
+                swapped = builder.add(builder.mul(sb, tile.third_width), da)
                 index = builder.select(flipped, swapped, plain)
-                value = builder.load(builder.gep(coef_arr.data, [index]))
-                real = builder.icmp_signed("<", _I64(b), count_s)
+                value = builder.load(builder.gep(tile.third.data, [index]))
+                real = builder.icmp_signed("<", _I64(b), tile.count_b)
                 weights[a, b] = _splat(builder, builder.select(real, value, _FLOAT(0.0)))
         fma = _fma(builder)
-        after = builder.append_basic_block("tile.end")
-        switch = builder.switch(count_d, after)
-        for rows_d in range(1, 5):
-            case = builder.append_basic_block(f"tile.rows{rows_d}")
-            switch.add_case(_I64(rows_d), case)
-            builder.position_at_end(case)
-            with cgutils.for_range_slice(builder, _I64(0), width, _I64(LANES)) as (k, _):
-                xs = [builder.load(_vector_at(builder, p, k), align=4) for p in src_rows]
-                for a in range(rows_d):
-                    target = _vector_at(builder, dst_rows[a], k)
-                    acc = builder.load(target, align=4)
-                    for b in range(4):
-                        acc = builder.call(fma, [weights[a, b], xs[b], acc])
-                    builder.store(acc, target, align=4)
-            builder.branch(after)
-        builder.position_at_end(after)
+
+        def update_rows(rows, k):
+            xs = [builder.load(_vector_at(builder, p, k), align=4) for p in tile.rows_b]
+            for a in range(rows):
+                target = _vector_at(builder, tile.rows_a[a], k)
+                acc = builder.load(target, align=4)
+                for b in range(4):
+                    acc = builder.call(fma, [weights[a, b], xs[b], acc])
+                builder.store(acc, target, align=4)
+
+        _vector_loop_per_count(builder, tile.count_a, tile.width, "tile", update_rows)
         return context.get_dummy_value()
 
     return signature, codegen
@@ -128,21 +172,22 @@ def _sum_lanes(builder: ir.IRBuilder, vectors: list[ir.Value]) -> ir.Value:
     """One vector whose lane j is the sum of the lanes of ``vectors[j]`` (16 vectors): a
     transpose-and-add tree, 15 shuffle pairs instead of 16 separate horizontal sums."""
     half = LANES // 2
+    index_type = ir.VectorType(ir.IntType(32), LANES)
     while len(vectors) > 1:
-        pairs = []
-        for a, b in zip(vectors[0::2], vectors[1::2], strict=True):
-            low = [
-                base + group * 2 * half + m
-                for base in (0, LANES)
-                for group in range(LANES // (2 * half))
-                for m in range(half)
-            ]
-            high = [i + half for i in low]
-            index_type = ir.VectorType(ir.IntType(32), LANES)
-            first = builder.shuffle_vector(a, b, ir.Constant(index_type, low))
-            second = builder.shuffle_vector(a, b, ir.Constant(index_type, high))
-            pairs.append(builder.fadd(first, second))
-        vectors = pairs
+        low = [
+            base + group * 2 * half + m
+            for base in (0, LANES)
+            for group in range(LANES // (2 * half))
+            for m in range(half)
+        ]
+        low_lanes = ir.Constant(index_type, low)
+        high_lanes = ir.Constant(index_type, [i + half for i in low])
+        vectors = [
+            builder.fadd(
+                builder.shuffle_vector(a, b, low_lanes), builder.shuffle_vector(a, b, high_lanes)
+            )
+            for a, b in zip(vectors[0::2], vectors[1::2], strict=True)
+        ]
         half //= 2
     return vectors[0]
 
@@ -160,56 +205,38 @@ def dot_tile(typingctx, left, i, n_i, right, t, n_t, out):
     signature = types.none(left, i, n_i, right, t, n_t, out)
 
     def codegen(context, builder, sig, args):
-        left_ty, i_ty, ni_ty, right_ty, t_ty, nt_ty, out_ty = sig.args
-        left_arr = context.make_array(left_ty)(context, builder, args[0])
-        right_arr = context.make_array(right_ty)(context, builder, args[3])
-        out_arr = context.make_array(out_ty)(context, builder, args[6])
-        first_i = context.cast(builder, args[1], i_ty, types.intp)
-        count_i = context.cast(builder, args[2], ni_ty, types.intp)
-        first_t = context.cast(builder, args[4], t_ty, types.intp)
-        count_t = context.cast(builder, args[5], nt_ty, types.intp)
-        width = cgutils.unpack_tuple(builder, left_arr.shape, 2)[1]
-        out_width = cgutils.unpack_tuple(builder, out_arr.shape, 2)[1]
-        left_rows = [_row(builder, left_arr, first_i, count_i, a, width) for a in range(4)]
-        right_rows = [_row(builder, right_arr, first_t, count_t, b, width) for b in range(4)]
+        tile = _tile_operands(context, builder, sig, args)
         zero = ir.Constant(_VECTOR, [0.0] * LANES)
         sums = cgutils.alloca_once(builder, _VECTOR, size=16)
         for j in range(16):
             builder.store(zero, builder.gep(sums, [_I64(j)]))
         fma = _fma(builder)
-        after = builder.append_basic_block("dot.end")
-        switch = builder.switch(count_i, after)
-        for rows_i in range(1, 5):
-            case = builder.append_basic_block(f"dot.rows{rows_i}")
-            switch.add_case(_I64(rows_i), case)
-            builder.position_at_end(case)
-            with cgutils.for_range_slice(builder, _I64(0), width, _I64(LANES)) as (k, _):
-                ls = [builder.load(_vector_at(builder, p, k), align=4) for p in left_rows[:rows_i]]
-                rs = [builder.load(_vector_at(builder, p, k), align=4) for p in right_rows]
-                for a in range(rows_i):
-                    for b in range(4):
-                        slot = builder.gep(sums, [_I64(4 * a + b)])
-                        builder.store(builder.call(fma, [ls[a], rs[b], builder.load(slot)]), slot)
-            builder.branch(after)
-        builder.position_at_end(after)
+
+        def accumulate(rows, k):
+            ls = [builder.load(_vector_at(builder, p, k), align=4) for p in tile.rows_a[:rows]]
+            rs = [builder.load(_vector_at(builder, p, k), align=4) for p in tile.rows_b]
+            for a in range(rows):
+                for b in range(4):
+                    slot = builder.gep(sums, [_I64(4 * a + b)])
+                    builder.store(builder.call(fma, [ls[a], rs[b], builder.load(slot)]), slot)
+
+        _vector_loop_per_count(builder, tile.count_a, tile.width, "dot", accumulate)
         totals = _sum_lanes(
             builder, [builder.load(builder.gep(sums, [_I64(j)])) for j in range(16)]
         )
         for a in range(4):
             for b in range(4):
                 inside = builder.and_(
-                    builder.icmp_signed("<", _I64(a), count_i),
-                    builder.icmp_signed("<", _I64(b), count_t),
+                    builder.icmp_signed("<", _I64(a), tile.count_a),
+                    builder.icmp_signed("<", _I64(b), tile.count_b),
                 )
                 with builder.if_then(inside):
-                    row = builder.add(first_i, _I64(a))
-                    col = builder.add(first_t, _I64(b))
-                    target = builder.gep(
-                        out_arr.data, [builder.add(builder.mul(row, out_width), col)]
-                    )
-                    builder.store(
-                        builder.extract_element(totals, ir.IntType(32)(4 * a + b)), target
-                    )
+                    row = builder.add(tile.first_a, _I64(a))
+                    col = builder.add(tile.first_b, _I64(b))
+                    offset = builder.add(builder.mul(row, tile.third_width), col)
+                    target = builder.gep(tile.third.data, [offset])
+                    lane = ir.IntType(32)(4 * a + b)
+                    builder.store(builder.extract_element(totals, lane), target)
         return context.get_dummy_value()
 
     return signature, codegen
