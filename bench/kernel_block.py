@@ -26,7 +26,13 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from wordspace.kernels.losses import _gradients, block_scores, gather_output_rows, logistic_block
+from wordspace.kernels.losses import (
+    SEQUENTIAL_GROUP,
+    _gradients,
+    block_scores,
+    gather_output_rows,
+    logistic_block,
+)
 from wordspace.text.reader import read_corpus
 from wordspace.training import padded_width
 from wordspace.vocab import huffman_tree, keep_probabilities
@@ -36,44 +42,49 @@ MIX_LINES = 67_000
 MIX_BLOCKS = 4_000
 
 SHAPES = {
-    "skip-gram NS (6 contexts x 6 rows)": (6, 6),
-    "skip-gram HS (6 contexts x 14 nodes)": (6, 14),
-    "skip-gram HS, short window (2 x 14)": (2, 14),
-    "skip-gram HS, full window (10 x 14)": (10, 14),
-    "CBOW NS (1 x 6)": (1, 6),
-    "CBOW HS (1 x 14)": (1, 14),
+    "skip-gram NS (6 contexts x 6 rows)": (6, 6, 6),
+    "skip-gram HS (6 contexts x 14 nodes)": (6, 14, SEQUENTIAL_GROUP),
+    "skip-gram HS, short window (2 x 14)": (2, 14, SEQUENTIAL_GROUP),
+    "skip-gram HS, full window (10 x 14)": (10, 14, SEQUENTIAL_GROUP),
+    "CBOW NS (1 x 6)": (1, 6, 1),
+    "CBOW HS (1 x 14)": (1, 14, 1),
 }
+"""Block shapes as (hidden rows, output rows, rows per sequential group) as training
+makes them."""
 
 
 @njit(nogil=True, fastmath=True)
-def _scores_only(hidden, n_in, out, rows, n_out, scores, rows_buf, with_gradients, labels, lr):
-    """The first phases of ``logistic_block``: gather, dot products, optionally gradients."""
-    gather_output_rows(out, out[:0], out.shape[0], rows, n_out, rows_buf)
-    block_scores(hidden, n_in, rows_buf, n_out, scores)
+def _scores_only(hidden, n_in, out, rows, n_out, scratch, with_gradients, labels, lr):
+    """The first phases of ``logistic_block`` for all groups at once: gather, dot products,
+    optionally gradients."""
+    scores, rows_now, rows_before = scratch
+    gather_output_rows(out, out[:0], out.shape[0], rows, n_out, rows_now, rows_before)
+    block_scores(hidden, 0, n_in, rows_now, n_out, scores)
     if with_gradients:
-        return _gradients(scores, n_in, labels, n_out, lr)
+        return _gradients(scores, 0, n_in, labels, n_out, lr)
     return 0.0
 
 
 @njit(nogil=True)
 def _scratch(dim):
-    """The block's work arrays, sized for up to 16 hidden and 64 output rows."""
+    """The block's work arrays, sized for up to 16 hidden and 64 output rows: hidden, grad,
+    rows, labels, and the scratch tuple of ``logistic_block``."""
     return (
         np.zeros((16, dim), np.float32),
         np.zeros((16, dim), np.float32),
-        np.zeros((16, 64), np.float32),
         np.zeros(64, np.int64),
         np.zeros(64, np.float32),
-        np.zeros((64, dim), np.float32),
-    )
+        (np.zeros((16, 64), np.float32), np.zeros((64, dim), np.float32),
+         np.zeros((64, dim), np.float32)),
+    )  # fmt: skip
 
 
 @njit(nogil=True, fastmath=True)
-def _run(phase, syn0, out, n_iter, n_in, n_out):
+def _run(phase, syn0, out, n_iter, n_in, n_out, group):
     """Train ``n_iter`` blocks on rows picked by a fixed pattern; phase 0, 1 or 2 stops after
     the scores, after the gradients, or runs the whole block."""
     dim = syn0.shape[1]
-    hidden, grad, scores, rows, labels, rows_buf = _scratch(dim)
+    hidden, grad, rows, labels, scratch = _scratch(dim)
     for t in range(64):
         labels[t] = 1.0 if t % 3 == 0 else 0.0
     v = syn0.shape[0]
@@ -88,23 +99,23 @@ def _run(phase, syn0, out, n_iter, n_in, n_out):
             rows[t] = (it * 3 + t * 17) % v
         if phase == 2:
             total += logistic_block(
-                hidden, n_in, out, out[:0], v, rows, labels, n_out, lr, grad, scores, rows_buf
+                hidden, n_in, group, out, out[:0], v, rows, labels, n_out, lr, grad, scratch
             )
         else:
-            total += _scores_only(
-                hidden, n_in, out, rows, n_out, scores, rows_buf, phase == 1, labels, lr
-            )
+            total += _scores_only(hidden, n_in, out, rows, n_out, scratch, phase == 1, labels, lr)
     return total
 
 
-def _time_block(phase: int, syn0: np.ndarray, out: np.ndarray, n_in: int, n_out: int) -> float:
+def _time_block(
+    phase: int, syn0: np.ndarray, out: np.ndarray, n_in: int, n_out: int, group: int
+) -> float:
     """Best of five, in nanoseconds per block."""
-    _run(phase, syn0, out, 10, n_in, n_out)
+    _run(phase, syn0, out, 10, n_in, n_out, group)
     n_iter = 100_000
     best = float("inf")
     for _ in range(5):
         start = time.perf_counter()
-        _run(phase, syn0, out, n_iter, n_in, n_out)
+        _run(phase, syn0, out, n_iter, n_in, n_out, group)
         best = min(best, time.perf_counter() - start)
     return best / n_iter * 1e9
 
@@ -127,7 +138,7 @@ def _hs_shapes_from_enwiki() -> np.ndarray | None:
 @njit(nogil=True, fastmath=True)
 def _run_mix(syn0, out, shapes, reps):
     """Train every block of ``shapes`` ``reps`` times; returns the (context, node) pairs."""
-    hidden, grad, scores, rows, labels, rows_buf = _scratch(syn0.shape[1])
+    hidden, grad, rows, labels, scratch = _scratch(syn0.shape[1])
     hidden[:] = syn0[:16]
     v = out.shape[0]
     pairs = 0
@@ -138,8 +149,8 @@ def _run_mix(syn0, out, shapes, reps):
                 rows[t] = (b * 7 + t * 131) % v
                 labels[t] = 1.0 if (b + t) % 2 == 0 else 0.0
             logistic_block(
-                hidden, n_in, out, out[:0], v, rows, labels, n_out, np.float32(0.001), grad,
-                scores, rows_buf,
+                hidden, n_in, SEQUENTIAL_GROUP, out, out[:0], v, rows, labels, n_out,
+                np.float32(0.001), grad, scratch,
             )  # fmt: skip
             pairs += n_in * n_out
     return pairs
@@ -170,10 +181,10 @@ def main() -> None:
     print()
     print("| block | ns/block | ns/unit | gather+scores | gradients | updates |")
     print("|---|---|---|---|---|---|")
-    for name, (n_in, n_out) in SHAPES.items():
-        scores = _time_block(0, syn0, out, n_in, n_out)
-        gradients = _time_block(1, syn0, out, n_in, n_out)
-        whole = _time_block(2, syn0, out, n_in, n_out)
+    for name, (n_in, n_out, group) in SHAPES.items():
+        scores = _time_block(0, syn0, out, n_in, n_out, group)
+        gradients = _time_block(1, syn0, out, n_in, n_out, group)
+        whole = _time_block(2, syn0, out, n_in, n_out, group)
         shares = [scores / whole, (gradients - scores) / whole, (whole - gradients) / whole]
         print(
             f"| {name} | {whole:,.0f} | {whole / (n_in * n_out):.1f} | "

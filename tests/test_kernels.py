@@ -9,25 +9,39 @@ from wordspace import Word2Vec
 from wordspace.kernels.losses import logistic_block
 
 
-def _reference_block(hidden, out, rows, labels, lr):
-    scores = hidden @ out[rows].T
-    sig = 1 / (1 + np.exp(-scores))
-    g = (labels[None, :] - sig) * lr
-    grad_hidden = g @ out[rows]
-    new_out = out.copy()
-    for t, r in enumerate(rows):
-        new_out[r] += g[:, t] @ hidden
-    loss = -(labels * np.log(sig) + (1 - labels) * np.log(1 - sig)).sum()
-    return grad_hidden, new_out, loss
+def _reference_block(hidden, out, rows, labels, lr, group):
+    """Groups of ``group`` hidden rows in turn, each one plain minibatch step."""
+    out = out.copy()
+    grad_hidden = np.zeros_like(hidden)
+    loss = 0.0
+    for first in range(0, len(hidden), group):
+        h = hidden[first : first + group]
+        scores = h @ out[rows].T
+        sig = 1 / (1 + np.exp(-scores))
+        g = (labels[None, :] - sig) * lr
+        grad_hidden[first : first + group] = g @ out[rows]
+        for t, r in enumerate(rows):
+            out[r] += g[:, t] @ h
+        loss -= (labels * np.log(sig) + (1 - labels) * np.log(1 - sig)).sum()
+    return grad_hidden, out, loss
 
 
+def _scratch(n_in, n_out, dim):
+    return (
+        np.zeros((n_in, n_out), np.float32),
+        np.zeros((n_out, dim), np.float32),
+        np.zeros((n_out, dim), np.float32),
+    )
+
+
+@pytest.mark.parametrize("group", [4, 16])
 @pytest.mark.parametrize("hot_start", [40, 30])
 @pytest.mark.parametrize(
     ("n_in", "n_out"), [(6, 6), (1, 1), (1, 14), (2, 14), (5, 7), (4, 8), (10, 17)]
 )
-def test_logistic_block_matches_a_numpy_reference_step(hot_start, n_in, n_out):
-    # Shapes cover full and partial 4 x 4 tiles on both sides; rows of 32 floats take two
-    # vector steps.
+def test_logistic_block_matches_a_numpy_reference_step(group, hot_start, n_in, n_out):
+    # Shapes cover full and partial 4 x 4 tiles on both sides, and one or several groups of
+    # hidden rows; rows of 32 floats take two vector steps.
     rng = np.random.default_rng(n_in * 100 + n_out)
     dim = 32
     hidden = rng.normal(0, 0.5, (n_in, dim)).astype(np.float32)
@@ -36,15 +50,14 @@ def test_logistic_block_matches_a_numpy_reference_step(hot_start, n_in, n_out):
     labels = (rng.random(n_out) < 0.4).astype(np.float32)
     lr = np.float32(0.05)
     want_grad, want_out, want_loss = _reference_block(
-        hidden.astype(np.float64), out.astype(np.float64), rows, labels, lr
+        hidden.astype(np.float64), out.astype(np.float64), rows, labels, lr, group
     )
     grad = np.zeros((n_in, dim), dtype=np.float32)
-    scores = np.zeros((n_in, n_out), dtype=np.float32)
     hot = out[hot_start:].copy()
-    rows_buf = np.zeros((n_out, dim), dtype=np.float32)
     loss = logistic_block(
-        hidden, n_in, out, hot, hot_start, rows, labels, n_out, lr, grad, scores, rows_buf
-    )
+        hidden, n_in, group, out, hot, hot_start, rows, labels, n_out, lr, grad,
+        _scratch(n_in, n_out, dim),
+    )  # fmt: skip
     out[hot_start:] = hot
     # The kernel's sigmoid comes from a 1,024-entry table (error up to about 0.0015 per
     # score), so sums over many rows drift from the exact reference by a few 1e-4.
@@ -53,13 +66,35 @@ def test_logistic_block_matches_a_numpy_reference_step(hot_start, n_in, n_out):
     assert loss == pytest.approx(want_loss, rel=1e-2)
 
 
+def test_groups_see_the_output_rows_left_by_the_groups_before_them():
+    rng = np.random.default_rng(7)
+    dim = 16
+    hidden = np.tile(rng.normal(0, 1, (1, dim)), (8, 1)).astype(np.float32)
+    out = np.zeros((4, dim), np.float32)
+    rows = np.array([0, 1], np.int64)
+    labels = np.array([1.0, 0.0], np.float32)
+    grads = []
+    for group in (4, 8):
+        grad = np.zeros((8, dim), np.float32)
+        logistic_block(
+            hidden, 8, group, out.copy(), out[4:].copy(), 4, rows, labels, 2,
+            np.float32(0.01), grad, _scratch(8, 2, dim),
+        )  # fmt: skip
+        grads.append(grad)
+    # Starting from zero output rows, the first group's gradient is zero; the second group
+    # sees rows the first one moved only when trained in groups.
+    assert not grads[0][:4].any()
+    assert np.abs(grads[0][4:]).max() > 0.0
+    assert not grads[1].any()
+
+
 def test_logistic_block_refuses_rows_not_padded_to_whole_vectors():
     dim = 20
     args = (
-        np.zeros((2, dim), np.float32), 2, np.zeros((4, dim), np.float32),
+        np.zeros((2, dim), np.float32), 2, 2, np.zeros((4, dim), np.float32),
         np.zeros((0, dim), np.float32), 4, np.array([0, 1], np.int64),
         np.ones(2, np.float32), 2, np.float32(0.1), np.zeros((2, dim), np.float32),
-        np.zeros((2, 2), np.float32), np.zeros((2, dim), np.float32),
+        _scratch(2, 2, dim),
     )  # fmt: skip
     with pytest.raises(ValueError, match="multiple of 16"):
         logistic_block(*args)

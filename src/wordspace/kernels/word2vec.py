@@ -65,6 +65,7 @@ def train_chunk(
         np.empty(max_targets, dtype=np.int64),
         np.empty(max_targets, dtype=np.float32),
         np.empty((max_targets, dim), dtype=np.float32),
+        np.empty((max_targets, dim), dtype=np.float32),
     )
     hot_start = out.shape[0] - hot_rows
     hot = out[hot_start:].copy()
