@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from wordspace.hashing import bytes_equal, hash_bytes
+from wordspace.hashing import bytes_equal, fmix64, hash_bytes
 from wordspace.kernels.utf8 import repair_utf8
 
 # Byte classes.
@@ -42,31 +42,63 @@ GROW_LINES = 4
 GROW_IDS = 5
 
 
-@njit(nogil=True, cache=True)
-def _find_type(slots, type_hash, type_offsets, arena, src, s, e, h):
-    """Slot of the token ``src[s:e]`` with hash ``h``: (slot, type id or -1 when absent)."""
-    mask = len(slots) - 1
+SHORT_TOKEN = 7
+"""Tokens of up to this many bytes are their own exact table key (bytes plus length)."""
+_KEY_BITS = np.uint64(0x00FFFFFFFFFFFFFF)
+
+
+@njit(nogil=True, cache=True, inline="always")
+def token_key(src, s, e):
+    """(table key, 64-bit hash) of the token ``src[s:e]``.
+
+    A token of up to ``SHORT_TOKEN`` bytes is keyed by its bytes and length packed into one
+    word (the length in the top byte), so equal keys mean equal tokens and the lookup needs
+    no second memory access; the key's mixed bits are its hash. A longer token is keyed by
+    the low 56 bits of its byte hash (top byte zero, so it never equals a short key) and
+    confirmed by comparing its bytes.
+    """
+    n = e - s
+    if n <= SHORT_TOKEN:
+        key = np.uint64(n) << np.uint64(56)
+        for i in range(n):
+            key |= np.uint64(src[s + i]) << np.uint64(8 * i)
+        return key, fmix64(key)
+    h = hash_bytes(src, s, e)
+    return h & _KEY_BITS, h
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _find_type(table, type_offsets, arena, src, s, e, key, h):
+    """Slot of the token ``src[s:e]``: (slot, type id or -1 when absent).
+
+    ``table`` holds (key, type id) per slot, type id -1 when the slot is empty; linear
+    probing from the hash's low bits.
+    """
+    mask = table.shape[0] - 1
     slot = np.int64(h & np.uint64(mask))
+    short = e - s <= SHORT_TOKEN
     while True:
-        t = slots[slot]
+        t = table[slot, 1]
         if t < 0:
             return slot, -1
-        if type_hash[t] == h and bytes_equal(
-            arena, type_offsets[t], type_offsets[t + 1], src, s, e
+        if np.uint64(table[slot, 0]) == key and (
+            short or bytes_equal(arena, type_offsets[t], type_offsets[t + 1], src, s, e)
         ):
             return slot, t
         slot = (slot + 1) & mask
 
 
 @njit(nogil=True, cache=True)
-def rehash(slots, type_hash, n_types):
-    """Fill an empty (all -1) slot array with the first ``n_types`` types."""
-    mask = len(slots) - 1
+def rehash(table, type_offsets, arena, n_types):
+    """Fill an empty table (type ids all -1) with the first ``n_types`` types."""
+    mask = table.shape[0] - 1
     for t in range(n_types):
-        slot = np.int64(type_hash[t] & np.uint64(mask))
-        while slots[slot] >= 0:
+        key, h = token_key(arena, type_offsets[t], type_offsets[t + 1])
+        slot = np.int64(h & np.uint64(mask))
+        while table[slot, 1] >= 0:
             slot = (slot + 1) & mask
-        slots[slot] = t
+        table[slot, 0] = np.int64(key)
+        table[slot, 1] = t
 
 
 @njit(nogil=True, cache=True)
@@ -76,8 +108,7 @@ def scan(
     final,
     byte_class,
     state,
-    slots,
-    type_hash,
+    table,
     type_offsets,
     arena,
     counts,
@@ -116,10 +147,9 @@ def scan(
             pos += 1
             continue
         s = pos
-        ascii_only = True
+        high = np.uint8(0)
         while pos < end and byte_class[buf[pos]] == TOKEN:
-            if buf[pos] >= 0x80:
-                ascii_only = False
+            high |= buf[pos]
             pos += 1
         e = pos
         if e == end and not final:
@@ -133,7 +163,7 @@ def scan(
         ss = s
         se = e
         bad = 0
-        if not ascii_only:
+        if high >= 0x80:
             if len(scratch) < 3 * (e - s):
                 scratch = np.empty(3 * (e - s), dtype=np.uint8)
             n, bad = repair_utf8(buf, s, e, scratch)
@@ -141,14 +171,14 @@ def scan(
                 src = scratch
                 ss = 0
                 se = n
-        h = hash_bytes(src, ss, se)
-        slot, t = _find_type(slots, type_hash, type_offsets, arena, src, ss, se, h)
+        key, h = token_key(src, ss, se)
+        slot, t = _find_type(table, type_offsets, arena, src, ss, se, key, h)
         if t < 0:
             if n_types >= max_types:
                 status = GROW_TYPES
             elif arena_used + (se - ss) > len(arena):
                 status = GROW_ARENA
-            elif 2 * (n_types + 1) > len(slots):
+            elif 2 * (n_types + 1) > table.shape[0]:
                 status = GROW_TABLE
             if status != DONE:
                 pos = s
@@ -158,8 +188,8 @@ def scan(
                 arena[arena_used + k] = src[ss + k]
             arena_used += se - ss
             type_offsets[t + 1] = arena_used
-            type_hash[t] = h
-            slots[slot] = t
+            table[slot, 0] = np.int64(key)
+            table[slot, 1] = t
             n_types += 1
         if bad:
             if state[FIRST_INVALID_LINE] < 0:

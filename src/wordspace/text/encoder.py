@@ -60,8 +60,7 @@ class CorpusEncoder:
     def __init__(self, byte_classes: np.ndarray = TEXT_CLASSES) -> None:
         self.byte_classes = byte_classes
         self.state = np.zeros(k.STATE_SIZE, dtype=np.int64)
-        self.slots = np.full(1 << 16, -1, dtype=np.int32)
-        self.type_hash = np.empty(1 << 15, dtype=np.uint64)
+        self.table = np.full((1 << 16, 2), -1, dtype=np.int64)
         self.type_offsets = np.zeros((1 << 15) + 1, dtype=np.int64)
         self.counts = np.zeros(1 << 15, dtype=np.int64)
         self.arena = np.empty(1 << 20, dtype=np.uint8)
@@ -73,13 +72,12 @@ class CorpusEncoder:
     def _grow(self, status: int) -> None:
         st = self.state
         if status == k.GROW_TABLE:
-            self.slots = np.full(2 * len(self.slots), -1, dtype=np.int32)
-            k.rehash(self.slots, self.type_hash, st[k.N_TYPES])
+            self.table = np.full((2 * len(self.table), 2), -1, dtype=np.int64)
+            k.rehash(self.table, self.type_offsets, self.arena, st[k.N_TYPES])
         elif status == k.GROW_ARENA:
             self.arena = _grown(self.arena, st[k.ARENA_USED])
         elif status == k.GROW_TYPES:
             n = st[k.N_TYPES]
-            self.type_hash = _grown(self.type_hash, n)
             self.counts = _grown(self.counts, n, fill=0)
             offsets = np.zeros(2 * len(self.type_offsets) - 1, dtype=np.int64)
             offsets[: n + 1] = self.type_offsets[: n + 1]
@@ -97,8 +95,7 @@ class CorpusEncoder:
                 final,
                 self.byte_classes,
                 self.state,
-                self.slots,
-                self.type_hash,
+                self.table,
                 self.type_offsets,
                 self.arena,
                 self.counts,
