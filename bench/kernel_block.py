@@ -2,7 +2,7 @@
 
 Times ``logistic_block`` (score a block of hidden vectors against output rows, gradients,
 updates) on the block shapes word2vec training produces, with the rows in cache, and splits
-one block into its phases by timing its own phase functions: gather + scores, then
+one block into its phases by timing its own phase functions: row addresses + scores, then
 + gradients, then the whole block (the shares are differences of best-of-five timings, so
 they carry a few percent of noise). Prints nanoseconds per block and per (hidden,
 output) unit, so that the next kernel change can be measured against these figures.
@@ -26,13 +26,8 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from wordspace.kernels.losses import (
-    SEQUENTIAL_GROUP,
-    _gradients,
-    block_scores,
-    gather_output_rows,
-    logistic_block,
-)
+from wordspace.kernels.losses import SEQUENTIAL_GROUP, _gradients, block_scores, logistic_block
+from wordspace.kernels.simd import all_row_addresses, row_addresses
 from wordspace.text.reader import read_corpus
 from wordspace.training import padded_width
 from wordspace.vocab import huffman_tree, keep_probabilities
@@ -54,12 +49,10 @@ makes them."""
 
 
 @njit(nogil=True, fastmath=True)
-def _scores_only(hidden, n_in, out, rows, n_out, scratch, with_gradients, labels, lr):
-    """The first phases of ``logistic_block`` for all groups at once: gather, dot products,
+def _scores_only(hidden_rows, n_in, out_rows, n_out, scores, with_gradients, labels, lr, width):
+    """The first phases of ``logistic_block`` for all groups at once: dot products,
     optionally gradients."""
-    scores, rows_now, rows_before = scratch
-    gather_output_rows(out, out[:0], out.shape[0], rows, n_out, rows_now, rows_before)
-    block_scores(hidden, 0, n_in, rows_now, n_out, scores)
+    block_scores(hidden_rows, 0, n_in, out_rows, n_out, scores, width)
     if with_gradients:
         return _gradients(scores, 0, n_in, labels, n_out, lr)
     return 0.0
@@ -67,15 +60,14 @@ def _scores_only(hidden, n_in, out, rows, n_out, scratch, with_gradients, labels
 
 @njit(nogil=True)
 def _scratch(dim):
-    """The block's work arrays, sized for up to 16 hidden and 64 output rows: hidden, grad,
-    rows, labels, and the scratch tuple of ``logistic_block``."""
+    """The block's work arrays, sized for up to 16 hidden and 64 output rows: rows, labels,
+    scores, grad, and the address tables of hidden, output and gradient rows."""
+    grad = np.zeros((16, dim), np.float32)
+    grad_rows = np.zeros(16, np.int64)
+    all_row_addresses(grad, grad_rows)
     return (
-        np.zeros((16, dim), np.float32),
-        np.zeros((16, dim), np.float32),
-        np.zeros(64, np.int64),
-        np.zeros(64, np.float32),
-        (np.zeros((16, 64), np.float32), np.zeros((64, dim), np.float32),
-         np.zeros((64, dim), np.float32)),
+        np.zeros(64, np.int64), np.zeros(64, np.float32), np.zeros((16, 64), np.float32),
+        grad, np.zeros(16, np.int64), np.zeros(64, np.int64), grad_rows,
     )  # fmt: skip
 
 
@@ -83,8 +75,8 @@ def _scratch(dim):
 def _run(phase, syn0, out, n_iter, n_in, n_out, group):
     """Train ``n_iter`` blocks on rows picked by a fixed pattern; phase 0, 1 or 2 stops after
     the scores, after the gradients, or runs the whole block."""
-    dim = syn0.shape[1]
-    hidden, grad, rows, labels, scratch = _scratch(dim)
+    rows, labels, scores, grad, hidden_rows, out_rows, grad_rows = _scratch(syn0.shape[1])
+    contexts = np.zeros(16, np.int64)
     for t in range(64):
         labels[t] = 1.0 if t % 3 == 0 else 0.0
     v = syn0.shape[0]
@@ -92,17 +84,19 @@ def _run(phase, syn0, out, n_iter, n_in, n_out, group):
     lr = np.float32(0.01)
     for it in range(n_iter):
         for i in range(n_in):
-            w = (it * 7 + i * 13) % v
-            for k in range(dim):
-                hidden[i, k] = syn0[w, k]
+            contexts[i] = (it * 7 + i * 13) % v
         for t in range(n_out):
             rows[t] = (it * 3 + t * 17) % v
+        row_addresses(syn0, contexts, n_in, v, syn0, hidden_rows)
+        row_addresses(out, rows, n_out, v, out, out_rows)
         if phase == 2:
             total += logistic_block(
-                hidden, n_in, group, out, out[:0], v, rows, labels, n_out, lr, grad, scratch
+                hidden_rows, n_in, group, out_rows, n_out, labels, lr, grad, grad_rows, scores
             )
         else:
-            total += _scores_only(hidden, n_in, out, rows, n_out, scratch, phase == 1, labels, lr)
+            total += _scores_only(
+                hidden_rows, n_in, out_rows, n_out, scores, phase == 1, labels, lr, grad.shape[1]
+            )
     return total
 
 
@@ -138,8 +132,8 @@ def _hs_shapes_from_enwiki() -> np.ndarray | None:
 @njit(nogil=True, fastmath=True)
 def _run_mix(syn0, out, shapes, reps):
     """Train every block of ``shapes`` ``reps`` times; returns the (context, node) pairs."""
-    hidden, grad, rows, labels, scratch = _scratch(syn0.shape[1])
-    hidden[:] = syn0[:16]
+    rows, labels, scores, grad, hidden_rows, out_rows, grad_rows = _scratch(syn0.shape[1])
+    all_row_addresses(syn0[:16], hidden_rows)
     v = out.shape[0]
     pairs = 0
     for _ in range(reps):
@@ -148,9 +142,10 @@ def _run_mix(syn0, out, shapes, reps):
             for t in range(n_out):
                 rows[t] = (b * 7 + t * 131) % v
                 labels[t] = 1.0 if (b + t) % 2 == 0 else 0.0
+            row_addresses(out, rows, n_out, v, out, out_rows)
             logistic_block(
-                hidden, n_in, SEQUENTIAL_GROUP, out, out[:0], v, rows, labels, n_out,
-                np.float32(0.001), grad, scratch,
+                hidden_rows, n_in, SEQUENTIAL_GROUP, out_rows, n_out, labels,
+                np.float32(0.001), grad, grad_rows, scores,
             )  # fmt: skip
             pairs += n_in * n_out
     return pairs
@@ -179,7 +174,7 @@ def main() -> None:
     out[:, : args.dim] = (rng.random((2000, args.dim), dtype=np.float32) - 0.5) / 2
     print(f"logistic_block, dim {args.dim} (rows of {width} floats), rows in cache")
     print()
-    print("| block | ns/block | ns/unit | gather+scores | gradients | updates |")
+    print("| block | ns/block | ns/unit | addresses+scores | gradients | updates |")
     print("|---|---|---|---|---|---|")
     for name, (n_in, n_out, group) in SHAPES.items():
         scores = _time_block(0, syn0, out, n_in, n_out, group)

@@ -26,12 +26,30 @@ def _reference_block(hidden, out, rows, labels, lr, group):
     return grad_hidden, out, loss
 
 
-def _scratch(n_in, n_out, dim):
-    return (
-        np.zeros((n_in, n_out), np.float32),
-        np.zeros((n_out, dim), np.float32),
-        np.zeros((n_out, dim), np.float32),
-    )
+def _addresses(matrix, rows=None):
+    """Row addresses as the kernels take them; the caller keeps ``matrix`` alive."""
+    rows = np.arange(len(matrix)) if rows is None else np.asarray(rows)
+    return (matrix.ctypes.data + rows * matrix.strides[0]).astype(np.int64)
+
+
+def _block(hidden, group, out, rows, labels, lr, hot_start=None):
+    """Run ``logistic_block`` on rows of ``out`` (those at or above ``hot_start`` from a
+    private copy, merged back after); returns (grad, loss)."""
+    n_in, dim = hidden.shape
+    hot_start = len(out) if hot_start is None else hot_start
+    hot = out[hot_start:].copy()
+    out_rows = np.array(
+        [hot.ctypes.data + (r - hot_start) * hot.strides[0] if r >= hot_start else
+         out.ctypes.data + r * out.strides[0] for r in rows], dtype=np.int64,
+    )  # fmt: skip
+    grad = np.zeros((n_in, dim), np.float32)
+    scores = np.zeros((n_in, len(rows)), np.float32)
+    loss = logistic_block(
+        _addresses(hidden), n_in, group, out_rows, len(rows), labels, lr, grad,
+        _addresses(grad), scores,
+    )  # fmt: skip
+    out[hot_start:] = hot
+    return grad, loss
 
 
 @pytest.mark.parametrize("group", [4, 16])
@@ -41,7 +59,8 @@ def _scratch(n_in, n_out, dim):
 )
 def test_logistic_block_matches_a_numpy_reference_step(group, hot_start, n_in, n_out):
     # Shapes cover full and partial 4 x 4 tiles on both sides, and one or several groups of
-    # hidden rows; rows of 32 floats take two vector steps.
+    # hidden rows; rows of 32 floats take two vector steps. Rows at or above hot_start are
+    # read and updated in a private copy.
     rng = np.random.default_rng(n_in * 100 + n_out)
     dim = 32
     hidden = rng.normal(0, 0.5, (n_in, dim)).astype(np.float32)
@@ -52,35 +71,41 @@ def test_logistic_block_matches_a_numpy_reference_step(group, hot_start, n_in, n
     want_grad, want_out, want_loss = _reference_block(
         hidden.astype(np.float64), out.astype(np.float64), rows, labels, lr, group
     )
-    grad = np.zeros((n_in, dim), dtype=np.float32)
-    hot = out[hot_start:].copy()
-    loss = logistic_block(
-        hidden, n_in, group, out, hot, hot_start, rows, labels, n_out, lr, grad,
-        _scratch(n_in, n_out, dim),
-    )  # fmt: skip
-    out[hot_start:] = hot
+    hidden_before = hidden.copy()
+    grad, loss = _block(hidden, group, out, rows, labels, lr, hot_start)
     # The kernel's sigmoid comes from a 1,024-entry table (error up to about 0.0015 per
     # score), so sums over many rows drift from the exact reference by a few 1e-4.
     np.testing.assert_allclose(grad, want_grad, atol=5e-4)
     np.testing.assert_allclose(out, want_out, atol=5e-4)
+    np.testing.assert_array_equal(hidden, hidden_before)
     assert loss == pytest.approx(want_loss, rel=1e-2)
+
+
+def test_an_output_row_listed_twice_gets_both_updates():
+    rng = np.random.default_rng(3)
+    dim = 16
+    hidden = rng.normal(0, 0.5, (3, dim)).astype(np.float32)
+    out = rng.normal(0, 0.5, (5, dim)).astype(np.float32)
+    rows = np.array([2, 4, 2], np.int64)
+    labels = np.array([1.0, 0.0, 0.0], np.float32)
+    lr = np.float32(0.05)
+    _, want_out, _ = _reference_block(
+        hidden.astype(np.float64), out.astype(np.float64), rows, labels, lr, 3
+    )
+    _block(hidden, 3, out, rows, labels, lr)
+    np.testing.assert_allclose(out, want_out, atol=5e-4)
 
 
 def test_groups_see_the_output_rows_left_by_the_groups_before_them():
     rng = np.random.default_rng(7)
     dim = 16
     hidden = np.tile(rng.normal(0, 1, (1, dim)), (8, 1)).astype(np.float32)
-    out = np.zeros((4, dim), np.float32)
     rows = np.array([0, 1], np.int64)
     labels = np.array([1.0, 0.0], np.float32)
-    grads = []
-    for group in (4, 8):
-        grad = np.zeros((8, dim), np.float32)
-        logistic_block(
-            hidden, 8, group, out.copy(), out[4:].copy(), 4, rows, labels, 2,
-            np.float32(0.01), grad, _scratch(8, 2, dim),
-        )  # fmt: skip
-        grads.append(grad)
+    grads = [
+        _block(hidden, group, np.zeros((4, dim), np.float32), rows, labels, np.float32(0.01))[0]
+        for group in (4, 8)
+    ]
     # Starting from zero output rows, the first group's gradient is zero; the second group
     # sees rows the first one moved only when trained in groups.
     assert not grads[0][:4].any()
@@ -90,14 +115,11 @@ def test_groups_see_the_output_rows_left_by_the_groups_before_them():
 
 def test_logistic_block_refuses_rows_not_padded_to_whole_vectors():
     dim = 20
-    args = (
-        np.zeros((2, dim), np.float32), 2, 2, np.zeros((4, dim), np.float32),
-        np.zeros((0, dim), np.float32), 4, np.array([0, 1], np.int64),
-        np.ones(2, np.float32), 2, np.float32(0.1), np.zeros((2, dim), np.float32),
-        _scratch(2, 2, dim),
-    )  # fmt: skip
     with pytest.raises(ValueError, match="multiple of 16"):
-        logistic_block(*args)
+        _block(
+            np.zeros((2, dim), np.float32), 2, np.zeros((4, dim), np.float32),
+            np.array([0, 1], np.int64), np.ones(2, np.float32), np.float32(0.1),
+        )  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from numba import njit
 
 from wordspace.kernels.prefetch import prefetch_row
 from wordspace.kernels.random import index_and_fraction
-from wordspace.kernels.simd import LANES, add_tile, dot_tile
+from wordspace.kernels.simd import LANES, add_tile, dot_tile, row_addresses
 
 NEGATIVE_SAMPLING = 0
 HIERARCHICAL_SOFTMAX = 1
@@ -78,27 +78,27 @@ def draw_targets(loss, target, noise, tree, negative, rng, rows, labels):
 
 
 @njit(nogil=True, cache=True, inline="always")
-def score_against_target(targets, outputs, hidden, n_in, target, lr, rng, buf):
-    """Draw the output rows for ``target`` and train ``n_in`` hidden vectors against them.
+def score_against_target(targets, outputs, n_in, target, lr, rng, buf):
+    """Draw the output rows for ``target`` and train the ``n_in`` hidden rows whose addresses
+    are in ``buf[6]`` against them.
 
     ``targets`` is (loss, noise, tree, negative), ``outputs`` is (out, hot, hot_start) and
-    ``buf`` the worker's scratch arrays (hidden, grad, scores, rows, labels, rows_now,
-    rows_before); the gradient for the hidden vectors is left in ``buf[1]``. Returns the
-    summed loss.
+    ``buf`` the worker's scratch arrays (see ``train_chunk``); the gradient for the hidden
+    rows is left in ``buf[1]``. Returns the summed loss.
 
-    Hierarchical softmax trains the hidden vectors in groups of ``SEQUENTIAL_GROUP``;
-    negative sampling, whose noise words are shared by the whole block, in one group (see
+    Hierarchical softmax trains the hidden rows in groups of ``SEQUENTIAL_GROUP``; negative
+    sampling, whose noise words are shared by the whole block, in one group (see
     ``logistic_block``).
     """
     loss, noise, tree, negative = targets
     out, hot, hot_start = outputs
-    _, grad, scores, rows, labels, rows_now, rows_before = buf
+    _, grad, scores, rows, labels, _, hidden_rows, out_rows, grad_rows = buf
     n_out = draw_targets(loss, target, noise, tree, negative, rng, rows, labels)
+    row_addresses(out, rows, n_out, hot_start, hot, out_rows)
     group = SEQUENTIAL_GROUP if loss == HIERARCHICAL_SOFTMAX else n_in
     return logistic_block(
-        hidden, n_in, group, out, hot, hot_start, rows, labels, n_out, lr, grad,
-        (scores, rows_now, rows_before),
-    )  # fmt: skip
+        hidden_rows, n_in, group, out_rows, n_out, labels, lr, grad, grad_rows, scores
+    )
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -141,87 +141,56 @@ def _gradients(scores, first, end, labels, n_out, lr):
 
 
 @njit(nogil=True, cache=True, inline="always")
-def gather_output_rows(out, hot, hot_start, rows, n_out, rows_now, rows_before):
-    """Copy the output rows of a block into ``rows_now`` and ``rows_before``; rows at or
-    above ``hot_start`` come from ``hot``, the worker's private copy of the most contended
-    rows."""
-    for t in range(n_out):
-        r = rows[t]
-        if r >= hot_start:
-            for k in range(rows_now.shape[1]):
-                value = hot[r - hot_start, k]
-                rows_now[t, k] = value
-                rows_before[t, k] = value
-        else:
-            for k in range(rows_now.shape[1]):
-                value = out[r, k]
-                rows_now[t, k] = value
-                rows_before[t, k] = value
-
-
-@njit(nogil=True, cache=True, inline="always")
-def block_scores(hidden, first, end, rows_now, n_out, scores):
-    """``scores[i, t]`` = hidden row i . output row t for i in ``first:end``, in tiles of up
-    to 4 x 4 scores that share every loaded row and end in one reduction."""
+def block_scores(hidden, first, end, outputs, n_out, scores, width):
+    """``scores[i, t]`` = hidden row i . output row t for i in ``first:end`` (rows given by
+    their addresses), in tiles of up to 4 x 4 scores that share every loaded row and end in
+    one reduction."""
     for i in range(first, end, 4):
         for t in range(0, n_out, 4):
-            dot_tile(hidden, i, min(4, end - i), rows_now, t, min(4, n_out - t), scores)
+            dot_tile(hidden, i, min(4, end - i), outputs, t, min(4, n_out - t), scores, width)
 
 
 @njit(nogil=True, cache=True, inline="always")
-def combine_rows(dst, first_dst, end_dst, src, first_src, end_src, coef, transposed):
-    """``dst[first_dst:end_dst] += W @ src[first_src:end_src]`` with W the matching part of
-    ``coef`` (or of its transpose), in tiles of up to four destination by four source rows,
-    each of which loads a row once for four multiply-adds."""
+def combine_rows(dst, first_dst, end_dst, src, first_src, end_src, coef, width, transposed):
+    """``dst[first_dst:end_dst] += W @ src[first_src:end_src]`` (rows given by their
+    addresses) with W the matching part of ``coef`` (or of its transpose), in tiles of up to
+    four destination by four source rows, each of which loads a row once for four
+    multiply-adds."""
     for d in range(first_dst, end_dst, 4):
         for s in range(first_src, end_src, 4):
             n_d = min(4, end_dst - d)
-            add_tile(dst, d, n_d, src, s, min(4, end_src - s), coef, transposed)
+            add_tile(dst, d, n_d, src, s, min(4, end_src - s), coef, width, transposed)
 
 
 @njit(nogil=True, cache=True, fastmath=True)
-def logistic_block(
-    hidden, n_in, group, out, hot, hot_start, rows, labels, n_out, lr, grad_hidden, scratch
-):
-    """Score ``n_in`` hidden vectors against ``n_out`` output rows and take the SGD step.
+def logistic_block(hidden, n_in, group, outputs, n_out, labels, lr, grad, grad_rows, scores):
+    """Score ``n_in`` hidden rows against ``n_out`` output rows and take the SGD step.
 
-    The hidden vectors are trained in groups of ``group`` (a multiple of 4, or ``n_in``):
-    each group is scored against the output rows as the groups before it left them, as
-    sequential SGD would; within a group every example sees the same rows. With one group
-    per block (``group >= n_in``) this is the minibatch step of shared negative sampling;
-    hierarchical softmax, whose path nodes every context word of a window trains, reaches
-    0.7 analogy points more at one epoch in groups of 4 (enwiki, 20M tokens, mean of five
-    seeds), for the same work, while negative sampling loses 0.5 that way.
+    ``hidden``, ``outputs`` and ``grad_rows`` are tables of row addresses (``row_addresses``):
+    the block reads and updates the rows where they live. The output rows are updated in
+    place; d(loss)/d(hidden), scaled by -lr, goes to the rows of ``grad`` (whose addresses are
+    ``grad_rows``), and the hidden rows are left as they were. Returns the summed loss
+    (float64) of the ``n_in`` examples.
 
-    Output rows at or above ``hot_start`` live in ``hot``, the worker's private copy of the
-    most contended rows. Updates the output rows in place and writes d(loss)/d(hidden),
-    scaled by -lr, into ``grad_hidden``. ``scratch`` is (scores, rows_now, rows_before):
-    the output rows are gathered into the last two (so the inner loops index plain 2-D
-    arrays: no array views, whose reference counting would cost more than the arithmetic)
-    and the step is added to the matrix as ``rows_now - rows_before``, keeping what other
-    workers wrote meanwhile. Returns the summed loss (float64) of the ``n_in`` examples.
+    The hidden rows are trained in groups of ``group`` (a multiple of 4, or ``n_in``): each
+    group is scored against the output rows as the groups before it left them, as sequential
+    SGD would; within a group every example sees the same rows. With one group per block
+    (``group >= n_in``) this is the minibatch step of shared negative sampling; hierarchical
+    softmax, whose path nodes every context word of a window trains, reaches 0.6 analogy
+    points more at one epoch in groups of 4 (enwiki, 20M tokens, mean of seven seeds), for
+    the same work, while negative sampling loses 0.5 that way.
     """
-    scores, rows_now, rows_before = scratch
-    dim = hidden.shape[1]
-    if dim % LANES:
+    width = grad.shape[1]
+    if width % LANES:
         raise ValueError("training rows must be padded to a multiple of 16 floats")
-    gather_output_rows(out, hot, hot_start, rows, n_out, rows_now, rows_before)
     loss = 0.0
     for first in range(0, n_in, group):
         end = min(first + group, n_in)
-        block_scores(hidden, first, end, rows_now, n_out, scores)
+        block_scores(hidden, first, end, outputs, n_out, scores, width)
         loss += _gradients(scores, first, end, labels, n_out, lr)
         for i in range(first, end):
-            for k in range(dim):
-                grad_hidden[i, k] = 0.0
-        combine_rows(grad_hidden, first, end, rows_now, 0, n_out, scores, False)
-        combine_rows(rows_now, 0, n_out, hidden, first, end, scores, True)
-    for t in range(n_out):
-        r = rows[t]
-        if r >= hot_start:
-            for k in range(dim):
-                hot[r - hot_start, k] += rows_now[t, k] - rows_before[t, k]
-        else:
-            for k in range(dim):
-                out[r, k] += rows_now[t, k] - rows_before[t, k]
+            for k in range(width):
+                grad[i, k] = 0.0
+        combine_rows(grad_rows, first, end, outputs, 0, n_out, scores, width, False)
+        combine_rows(outputs, 0, n_out, hidden, first, end, scores, width, True)
     return loss

@@ -8,6 +8,11 @@ partial tiles at a block's edges several times slower per multiply-add, and end 
 product with its own horizontal sum. Written directly as LLVM IR on ``<16 x float>`` values,
 a tile is one loop of loads and fused multiply-adds, partial tiles reuse it, and the sixteen
 dot products of a tile share one transpose-and-add reduction.
+
+Tiles address their rows through tables of row addresses (``row_addresses``), so they read
+and update rows where they live (a context word's input row, a tree node's output row, a
+worker's private copy of a hot row) instead of copies gathered into a buffer and written
+back.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from llvmlite import ir
-from numba import types
+from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
@@ -28,11 +33,46 @@ _VECTOR = ir.VectorType(_FLOAT, LANES)
 _I64 = ir.IntType(64)
 
 
-def _float32_matrices(*array_types: types.Type) -> bool:
-    return all(
-        isinstance(a, types.Array) and a.ndim == 2 and a.dtype == types.float32 and a.layout == "C"
-        for a in array_types
+def _float32_matrix(array_type: types.Type) -> bool:
+    return (
+        isinstance(array_type, types.Array)
+        and array_type.ndim == 2
+        and array_type.dtype == types.float32
+        and array_type.layout == "C"
     )
+
+
+def _address_tables(*array_types: types.Type) -> bool:
+    return all(
+        isinstance(a, types.Array) and a.ndim == 1 and a.dtype == types.int64 for a in array_types
+    )
+
+
+@njit(nogil=True, cache=True, inline="always")
+def row_addresses(matrix, rows, n, first_private, private, addresses):
+    """Write the address of row ``rows[j]`` of ``matrix`` into ``addresses[j]``, ``j < n``;
+    rows at or above ``first_private`` are taken from ``private`` (a worker's copy of the
+    matrix's last rows) instead.
+
+    The addresses are valid while both arrays live; every row index must be in range.
+    """
+    base = matrix.ctypes.data
+    private_base = private.ctypes.data
+    stride = matrix.strides[0]
+    for j in range(n):
+        r = rows[j]
+        if r >= first_private:
+            addresses[j] = private_base + (r - first_private) * stride
+        else:
+            addresses[j] = base + r * stride
+
+
+@njit(nogil=True, cache=True, inline="always")
+def all_row_addresses(matrix, addresses):
+    """Write the address of every row of ``matrix`` into ``addresses``."""
+    base = matrix.ctypes.data
+    for j in range(matrix.shape[0]):
+        addresses[j] = base + j * matrix.strides[0]
 
 
 def _splat(builder: ir.IRBuilder, value: ir.Value) -> ir.Value:
@@ -48,11 +88,12 @@ def _clamped(builder: ir.IRBuilder, first: ir.Value, count: ir.Value, j: int) ->
 
 
 def _row(
-    builder: ir.IRBuilder, array: Any, first: ir.Value, count: ir.Value, j: int, width: ir.Value
+    builder: ir.IRBuilder, addresses: Any, first: ir.Value, count: ir.Value, j: int
 ) -> ir.Value:
-    """Pointer to the start of tile row j of ``array`` (a numba array structure), clamped to
-    the tile's real rows."""
-    return builder.gep(array.data, [builder.mul(_clamped(builder, first, count, j), width)])
+    """Pointer to tile row j, read from ``addresses`` (a numba array structure of row
+    addresses) and clamped to the tile's real rows."""
+    address = builder.load(builder.gep(addresses.data, [_clamped(builder, first, count, j)]))
+    return builder.inttoptr(address, _FLOAT.as_pointer())
 
 
 def _fma(builder: ir.IRBuilder) -> ir.Function:
@@ -65,8 +106,8 @@ def _vector_at(builder: ir.IRBuilder, row: ir.Value, k: ir.Value) -> ir.Value:
 
 
 class _TileOperands(NamedTuple):
-    """The arguments both tiles take, unpacked: two row blocks (first row, row count, and the
-    four clamped row pointers) of matrices of one row width, and a third matrix."""
+    """The arguments both tiles take, unpacked: two row blocks (first entry, row count, and
+    the four clamped row pointers) from two address tables, a matrix, and the row width."""
 
     first_a: ir.Value
     count_a: ir.Value
@@ -80,22 +121,22 @@ class _TileOperands(NamedTuple):
 
 
 def _tile_operands(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> _TileOperands:
-    """Unpack (matrix a, first a, count a, matrix b, first b, count b, third matrix, ...)."""
+    """Unpack (addresses a, first a, count a, addresses b, first b, count b, matrix, width,
+    ...)."""
     tys = sig.args
     a_arr = context.make_array(tys[0])(context, builder, args[0])
     b_arr = context.make_array(tys[3])(context, builder, args[3])
     third = context.make_array(tys[6])(context, builder, args[6])
-    first_a, count_a, first_b, count_b = (
-        context.cast(builder, args[j], tys[j], types.intp) for j in (1, 2, 4, 5)
+    first_a, count_a, first_b, count_b, width = (
+        context.cast(builder, args[j], tys[j], types.intp) for j in (1, 2, 4, 5, 7)
     )
-    width = cgutils.unpack_tuple(builder, a_arr.shape, 2)[1]
     return _TileOperands(
         first_a,
         count_a,
-        [_row(builder, a_arr, first_a, count_a, j, width) for j in range(4)],
+        [_row(builder, a_arr, first_a, count_a, j) for j in range(4)],
         first_b,
         count_b,
-        [_row(builder, b_arr, first_b, count_b, j, width) for j in range(4)],
+        [_row(builder, b_arr, first_b, count_b, j) for j in range(4)],
         third,
         cgutils.unpack_tuple(builder, third.shape, 2)[1],
         width,
@@ -125,21 +166,23 @@ def _vector_loop_per_count(
 
 
 @intrinsic
-def add_tile(typingctx, dst, d, n_d, src, s, n_s, coef, transposed):
-    """``dst[d + a] += sum over b < n_s of weight(a, b) * src[s + b]`` for ``a < n_d``.
+def add_tile(typingctx, dst, d, n_d, src, s, n_s, coef, width, transposed):
+    """``row dst[d + a] += sum over b < n_s of weight(a, b) * row src[s + b]`` for ``a < n_d``.
 
-    ``n_d`` and ``n_s`` are 1 to 4; the weight is ``coef[d + a, s + b]``, or
-    ``coef[s + b, d + a]`` when ``transposed``. All three arrays are C-contiguous float32;
-    ``dst`` and ``src`` have the same row width, a multiple of ``LANES`` (the caller checks).
-    Source rows past ``n_s`` are read as the last real one with weight zero.
+    ``dst`` and ``src`` are int64 tables of row addresses (float32 rows of ``width`` floats,
+    a multiple of ``LANES``; the caller checks); ``n_d`` and ``n_s`` are 1 to 4; the weight
+    is ``coef[d + a, s + b]``, or ``coef[s + b, d + a]`` when ``transposed`` (``coef`` a
+    C-contiguous float32 matrix). Source rows past ``n_s`` are read as the last real one
+    with weight zero. Destination rows are updated one after another, so a row listed twice
+    gets both updates.
     """
-    if not _float32_matrices(dst, src, coef):
+    if not (_address_tables(dst, src) and _float32_matrix(coef)):
         return None
-    signature = types.none(dst, d, n_d, src, s, n_s, coef, transposed)
+    signature = types.none(dst, d, n_d, src, s, n_s, coef, width, transposed)
 
     def codegen(context, builder, sig, args):
         tile = _tile_operands(context, builder, sig, args)
-        flipped = context.cast(builder, args[7], sig.args[7], types.boolean)
+        flipped = context.cast(builder, args[8], sig.args[8], types.boolean)
         weights = {}
         for a in range(4):
             da = _clamped(builder, tile.first_a, tile.count_a, a)
@@ -193,16 +236,17 @@ def _sum_lanes(builder: ir.IRBuilder, vectors: list[ir.Value]) -> ir.Value:
 
 
 @intrinsic
-def dot_tile(typingctx, left, i, n_i, right, t, n_t, out):
-    """``out[i + a, t + b] = left[i + a] . right[t + b]`` for ``a < n_i``, ``b < n_t``.
+def dot_tile(typingctx, left, i, n_i, right, t, n_t, out, width):
+    """``out[i + a, t + b] = row left[i + a] . row right[t + b]`` for ``a < n_i``, ``b < n_t``.
 
-    ``n_i`` and ``n_t`` are 1 to 4; ``left`` and ``right`` are C-contiguous float32 with the
-    same row width, a multiple of ``LANES``. Up to sixteen running sums share each loaded row,
-    and one reduction tree ends them all.
+    ``left`` and ``right`` are int64 tables of row addresses (float32 rows of ``width``
+    floats, a multiple of ``LANES``); ``n_i`` and ``n_t`` are 1 to 4; ``out`` is a
+    C-contiguous float32 matrix. Up to sixteen running sums share each loaded row, and one
+    reduction tree ends them all.
     """
-    if not _float32_matrices(left, right, out):
+    if not (_address_tables(left, right) and _float32_matrix(out)):
         return None
-    signature = types.none(left, i, n_i, right, t, n_t, out)
+    signature = types.none(left, i, n_i, right, t, n_t, out, width)
 
     def codegen(context, builder, sig, args):
         tile = _tile_operands(context, builder, sig, args)

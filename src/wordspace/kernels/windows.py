@@ -14,6 +14,7 @@ from numba import njit
 
 from wordspace.kernels.losses import score_against_target
 from wordspace.kernels.random import below, uniform
+from wordspace.kernels.simd import row_addresses
 
 SKIPGRAM = 0
 CBOW = 1
@@ -49,36 +50,35 @@ def _add_row(syn0, word, grad, j):
 
 @njit(nogil=True, cache=True)
 def skipgram_step(shared, sent, pos, lo, hi, syn0, outputs, targets, lr, rng, buf):
-    """Train the examples of one centre word; returns (summed loss, examples)."""
-    hidden, grad = buf[0], buf[1]
-    dim = syn0.shape[1]
+    """Train the examples of one centre word; returns (summed loss, examples).
+
+    The context words' input rows are trained where they live; their gradients are added
+    after the block, so a word that occurs twice in the window sees one state.
+    """
+    grad, contexts, hidden_rows = buf[1], buf[5], buf[6]
     centre = sent[pos]
+    everything = syn0.shape[0]
     if shared:
         m = 0
         for c in range(lo, hi):
             if c != pos:
-                w = sent[c]
-                for k in range(dim):
-                    hidden[m, k] = syn0[w, k]
+                contexts[m] = sent[c]
                 m += 1
         if m == 0:
             return 0.0, 0
-        total = score_against_target(targets, outputs, hidden, m, centre, lr, rng, buf)
-        j = 0
-        for c in range(lo, hi):
-            if c != pos:
-                _add_row(syn0, sent[c], grad, j)
-                j += 1
+        row_addresses(syn0, contexts, m, everything, syn0, hidden_rows)
+        total = score_against_target(targets, outputs, m, centre, lr, rng, buf)
+        for j in range(m):
+            _add_row(syn0, contexts[j], grad, j)
         return total, m
     total = 0.0
     m = 0
     for c in range(lo, hi):
         if c != pos:
-            w = sent[c]
-            for k in range(dim):
-                hidden[0, k] = syn0[w, k]
-            total += score_against_target(targets, outputs, hidden, 1, centre, lr, rng, buf)
-            _add_row(syn0, w, grad, 0)
+            contexts[0] = sent[c]
+            row_addresses(syn0, contexts, 1, everything, syn0, hidden_rows)
+            total += score_against_target(targets, outputs, 1, centre, lr, rng, buf)
+            _add_row(syn0, contexts[0], grad, 0)
             m += 1
     return total, m
 
@@ -86,7 +86,7 @@ def skipgram_step(shared, sent, pos, lo, hi, syn0, outputs, targets, lr, rng, bu
 @njit(nogil=True, cache=True)
 def cbow_step(cbow_mean, sent, pos, lo, hi, syn0, outputs, targets, lr, rng, buf):
     """Train the one example of a centre word; returns (loss, examples)."""
-    hidden, grad = buf[0], buf[1]
+    hidden, grad, hidden_rows = buf[0], buf[1], buf[6]
     dim = syn0.shape[1]
     for k in range(dim):
         hidden[0, k] = 0.0
@@ -103,7 +103,8 @@ def cbow_step(cbow_mean, sent, pos, lo, hi, syn0, outputs, targets, lr, rng, buf
         inv = np.float32(1.0 / m)
         for k in range(dim):
             hidden[0, k] *= inv
-    total = score_against_target(targets, outputs, hidden, 1, sent[pos], lr, rng, buf)
+    hidden_rows[0] = hidden.ctypes.data
+    total = score_against_target(targets, outputs, 1, sent[pos], lr, rng, buf)
     for c in range(lo, hi):
         if c != pos:
             _add_row(syn0, sent[c], grad, 0)

@@ -13,6 +13,7 @@ from numba import njit
 from wordspace.kernels.losses import prefetch_targets
 from wordspace.kernels.prefetch import prefetch_row
 from wordspace.kernels.random import seeded
+from wordspace.kernels.simd import all_row_addresses
 from wordspace.kernels.windows import SKIPGRAM, cbow_step, skipgram_step, subsample, window_around
 
 SYNC_EVERY = 32
@@ -58,14 +59,19 @@ def train_chunk(
     dim = syn0.shape[1]
     rng = seeded(seed, epoch, chunk)
     span = 2 * window
+    grad = np.empty((span, dim), dtype=np.float32)
+    grad_rows = np.empty(span, dtype=np.int64)
+    all_row_addresses(grad, grad_rows)
     buf = (
-        np.empty((span, dim), dtype=np.float32),
-        np.empty((span, dim), dtype=np.float32),
-        np.empty((span, max_targets), dtype=np.float32),
-        np.empty(max_targets, dtype=np.int64),
-        np.empty(max_targets, dtype=np.float32),
-        np.empty((max_targets, dim), dtype=np.float32),
-        np.empty((max_targets, dim), dtype=np.float32),
+        np.empty((1, dim), dtype=np.float32),  # CBOW's input: the context rows combined
+        grad,  # the gradient for each hidden row
+        np.empty((span, max_targets), dtype=np.float32),  # scores, then gradients
+        np.empty(max_targets, dtype=np.int64),  # output rows
+        np.empty(max_targets, dtype=np.float32),  # their labels
+        np.empty(span, dtype=np.int64),  # context words
+        np.empty(span, dtype=np.int64),  # addresses of the hidden rows
+        np.empty(max_targets, dtype=np.int64),  # addresses of the output rows
+        grad_rows,  # addresses of the gradient rows
     )
     hot_start = out.shape[0] - hot_rows
     hot = out[hot_start:].copy()
