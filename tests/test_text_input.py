@@ -129,6 +129,36 @@ def test_tokens_are_not_split_at_block_boundaries(tmp_path):
         assert sentences(*a) == sentences(*b)
 
 
+def _encoded(data, threads, block_bytes, sources=1):
+    encoder = CorpusEncoder(threads=threads)
+    for i in range(sources):
+        encoder.feed_stream(io.BytesIO(data), f"part{i}", block_bytes=block_bytes)
+    stats = encoder.stats("x")
+    vocab, corpus = encoder.finish(1, None, 7)
+    return vocab.words, vocab.counts.tolist(), sentences(vocab, corpus), stats
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+@pytest.mark.parametrize("block_bytes", [1, 2, 5, 13, 64])
+def test_scanning_on_several_threads_gives_the_one_thread_result(threads, block_bytes):
+    # Lines that continue past a block, blocks that start with a line end (after a space or
+    # a CR that ended the block before), empty lines, a line longer than a sentence (7),
+    # ties in counts whose order is first occurrence, a missing final newline, and a second
+    # source: all as one thread reads them.
+    data = b"b a c \r\n\nd  e a\n" + b"f g h i j k l m n o p \n" * 3 + b"\n\nq b\r\nr s t\n c a z"
+    want = _encoded(data, 1, 1 << 20, sources=2)
+    got = _encoded(data, threads, block_bytes, sources=2)
+    assert got[:3] == want[:3]
+    assert (got[3].raw_tokens, got[3].lines, got[3].types) == (
+        want[3].raw_tokens, want[3].lines, want[3].types,
+    )  # fmt: skip
+
+
+def test_scanning_threads_merge_counts_of_real_text(enwiki_lines):
+    data = enwiki_lines(2000).read_bytes()
+    assert _encoded(data, 2, 4096) == _encoded(data, 1, 1 << 24)
+
+
 def test_invalid_utf8_is_replaced_counted_and_located(tmp_path):
     path = tmp_path / "bad.txt"
     path.write_bytes(b"good words here\ncaf\xe9 ok \xff\xfe\nfine caf\xe9\n")
@@ -138,6 +168,14 @@ def test_invalid_utf8_is_replaced_counted_and_located(tmp_path):
     assert stats.invalid_utf8 == 4
     assert stats.first_invalid == f"{path}:2"
     assert len(stats.warnings()) == 1 and "4 invalid UTF-8" in stats.warnings()[0]
+
+
+@pytest.mark.parametrize("block_bytes", [3, 16])
+def test_invalid_utf8_is_located_when_several_threads_scan_small_blocks(block_bytes):
+    data = b"good words here\nmore\n\nfine\ncaf\xe9 ok \xff\xfe\nfine caf\xe9\n"
+    *_, stats = _encoded(data, 2, block_bytes, sources=2)
+    assert stats.invalid_utf8 == 8
+    assert stats.first_invalid == "part0:5"
 
 
 @settings(max_examples=300, deadline=None)

@@ -31,7 +31,8 @@ INVALID_SEQUENCES = 5
 LINE_NO = 6
 FIRST_INVALID_LINE = 7
 LINE_OPEN = 8
-STATE_SIZE = 9
+ORDER_BASE = 9
+STATE_SIZE = 10
 
 # Statuses.
 DONE = 0
@@ -101,6 +102,19 @@ def rehash(table, type_offsets, arena, n_types):
         table[slot, 1] = t
 
 
+@njit(nogil=True, cache=True, inline="always")
+def _insert_type(table, slot, key, type_offsets, arena, arena_used, src, s, e, t):
+    """Store token ``src[s:e]`` as type ``t`` in the empty ``slot``; returns the new arena
+    fill. The caller has checked that the arrays have room."""
+    for k in range(e - s):
+        arena[arena_used + k] = src[s + k]
+    arena_used += e - s
+    type_offsets[t + 1] = arena_used
+    table[slot, 0] = np.int64(key)
+    table[slot, 1] = t
+    return arena_used
+
+
 @njit(nogil=True, cache=True)
 def scan(
     buf,
@@ -112,13 +126,16 @@ def scan(
     type_offsets,
     arena,
     counts,
+    first_seen,
     out_ids,
     out_line_ends,
 ):
     """Tokenise, count and encode ``buf[state[POS]:end]``; see the module docstring.
 
     When ``final`` is false a token touching ``end`` may continue in the next block, so
-    scanning stops before it and ``state[POS]`` says where the unread rest begins.
+    scanning stops before it and ``state[POS]`` says where the unread rest begins. A new
+    type's ``first_seen`` is ``state[ORDER_BASE]`` plus its position in ``out_ids``, so that
+    types found by several scanners can be put in order of first occurrence.
     """
     pos = state[POS]
     n_types = state[N_TYPES]
@@ -184,12 +201,10 @@ def scan(
                 pos = s
                 break
             t = n_types
-            for k in range(se - ss):
-                arena[arena_used + k] = src[ss + k]
-            arena_used += se - ss
-            type_offsets[t + 1] = arena_used
-            table[slot, 0] = np.int64(key)
-            table[slot, 1] = t
+            arena_used = _insert_type(
+                table, slot, key, type_offsets, arena, arena_used, src, ss, se, t
+            )
+            first_seen[t] = state[ORDER_BASE] + n_ids
             n_types += 1
         if bad:
             if state[FIRST_INVALID_LINE] < 0:
@@ -217,20 +232,70 @@ def scan(
 
 
 @njit(nogil=True, cache=True)
-def encode_sentences(ids, n_ids, line_ends, n_lines, remap, max_sentence_length):
-    """Map provisional type ids to vocabulary ids in place, dropping unknown words, and split
-    each line into sentences of at most ``max_sentence_length`` kept tokens.
+def merge_types(
+    table, type_offsets, arena, counts, first_seen, n_types, arena_used,
+    other_offsets, other_arena, other_counts, other_first_seen, other_n_types, mapping,
+):  # fmt: skip
+    """Add the ``other_n_types`` types of another scanner's table to this one: counts add up,
+    first occurrences take the earlier. ``mapping[t]`` gets the id here of the other's type
+    ``t``. The arrays must have room for all types (the caller reserves it). Returns the new
+    (type count, arena fill)."""
+    for t in range(other_n_types):
+        s = other_offsets[t]
+        e = other_offsets[t + 1]
+        key, h = token_key(other_arena, s, e)
+        slot, mine = _find_type(table, type_offsets, arena, other_arena, s, e, key, h)
+        if mine < 0:
+            mine = n_types
+            arena_used = _insert_type(
+                table, slot, key, type_offsets, arena, arena_used, other_arena, s, e, mine
+            )
+            counts[mine] = 0
+            first_seen[mine] = other_first_seen[t]
+            n_types += 1
+        counts[mine] += other_counts[t]
+        first_seen[mine] = min(first_seen[mine], other_first_seen[t])
+        mapping[t] = mine
+    return n_types, arena_used
 
-    Returns (kept token count, sentence offsets: int64 array of start positions plus end).
+
+@njit(nogil=True, cache=True)
+def last_boundary(buf, end, byte_class):
+    """Position just after the last non-token byte of ``buf[:end]`` (0 when there is none):
+    where a block can be cut without splitting a token."""
+    for pos in range(end - 1, -1, -1):
+        if byte_class[buf[pos]] != TOKEN:
+            return pos + 1
+    return 0
+
+
+@njit(nogil=True, cache=True)
+def line_open_after(buf, end, byte_class, open_before):
+    """Whether a line is open (has tokens but no line end yet) after ``buf[:end]``, given
+    whether one was open before it."""
+    for pos in range(end - 1, -1, -1):
+        c = byte_class[buf[pos]]
+        if c == TOKEN:
+            return True
+        if c == LINE_END:
+            return False
+    return open_before
+
+
+@njit(nogil=True, cache=True)
+def encode_block(ids, line_ends, remap, max_sentence_length, out, offsets, state):
+    """Append the kept tokens of one scanned block to ``out`` as vocabulary ids (``remap``
+    maps the scanner's type ids; -1 drops a word), ending a sentence at each line end and
+    after every ``max_sentence_length`` kept tokens.
+
+    ``state`` is (tokens written, sentences ended, tokens in the open sentence), carried from
+    block to block, since a line may continue in the next block; ``offsets[j + 1]`` gets the
+    end of sentence j.
     """
-    offsets = np.empty(n_lines + n_ids // max_sentence_length + 2, dtype=np.int64)
-    offsets[0] = 0
-    n_sent = 0
-    w = 0
+    w, n_sent, run = state[0], state[1], state[2]
     r = 0
-    for li in range(n_lines):
-        line_end = line_ends[li]
-        run = 0
+    for li in range(len(line_ends) + 1):
+        line_end = line_ends[li] if li < len(line_ends) else len(ids)
         while r < line_end:
             v = remap[ids[r]]
             r += 1
@@ -240,10 +305,11 @@ def encode_sentences(ids, n_ids, line_ends, n_lines, remap, max_sentence_length)
                 n_sent += 1
                 offsets[n_sent] = w
                 run = 0
-            ids[w] = v
+            out[w] = v
             w += 1
             run += 1
-        if run > 0:
+        if li < len(line_ends) and run > 0:
             n_sent += 1
             offsets[n_sent] = w
-    return w, offsets[: n_sent + 1].copy()
+            run = 0
+    state[0], state[1], state[2] = w, n_sent, run

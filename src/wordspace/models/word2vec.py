@@ -172,6 +172,7 @@ class Word2Vec:
             min_count=self.min_count,
             max_vocab_size=self.max_vocab_size,
             max_sentence_length=self.max_sentence_length,
+            threads=self.workers,
         )
         self._read_seconds = time.perf_counter() - reading
         n_words = len(vocab)

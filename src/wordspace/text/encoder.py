@@ -1,26 +1,35 @@
-"""Counting and encoding a stream of text blocks into token-type ids in one pass.
+"""Counting and encoding a stream of text blocks into token-type ids, on several threads.
 
-The compiled scanner (``kernels.scan``) does the per-byte work; this class owns its arrays,
-grows them when the scanner asks, carries a partial token over from one block to the next,
-and at the end turns the counted types into a frequency-sorted vocabulary and an encoded
-corpus.
+The compiled scanner (``kernels.scan``) does the per-byte work. The input is cut into blocks
+at token boundaries; each block is scanned on one of ``threads`` threads into that thread's
+own table of token types (so scanners never wait for each other), while the next block is
+being read or decompressed. At the end the tables are merged, the types are sorted into a
+vocabulary (by count, ties by first occurrence in the text, whatever thread saw them), and
+the blocks are encoded in order into one corpus.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from queue import SimpleQueue
 from typing import BinaryIO
 
 import numpy as np
 
 from wordspace.corpus import Corpus, ReadStats
 from wordspace.errors import InputError
+from wordspace.hashing import table_capacity
 from wordspace.kernels import scan as k
 from wordspace.kernels.numtext import gather_ranges
 from wordspace.vocab import Vocabulary
 
 BLOCK_BYTES = 8 << 20
 _SNIFF_BYTES = 8192
+_ORDER_SHIFT = 32
+"""A type's first occurrence is recorded as block index << 32 plus its position in the
+block, so blocks must hold fewer than 2**32 tokens (they hold a few million)."""
 
 
 def _whitespace_classes() -> np.ndarray:
@@ -36,8 +45,8 @@ TEXT_CLASSES = _whitespace_classes()
 ends a sentence."""
 
 
-def _grown(array: np.ndarray, used: int, fill: int | None = None) -> np.ndarray:
-    bigger = np.empty(max(2 * len(array), 16), dtype=array.dtype)
+def _grown(array: np.ndarray, used: int, size: int = 0, fill: int | None = None) -> np.ndarray:
+    bigger = np.empty(max(2 * len(array), size, 16), dtype=array.dtype)
     bigger[:used] = array[:used]
     if fill is not None:
         bigger[used:] = fill
@@ -54,79 +63,154 @@ def _fill(stream: BinaryIO, view: memoryview) -> int:
     return got
 
 
-class CorpusEncoder:
-    """Accumulates token counts and type ids over any number of sources."""
+class _TypeTable:
+    """One scanning thread's token types: hash table, bytes, counts and first occurrences."""
 
-    def __init__(self, byte_classes: np.ndarray = TEXT_CLASSES) -> None:
-        self.byte_classes = byte_classes
-        self.state = np.zeros(k.STATE_SIZE, dtype=np.int64)
+    def __init__(self) -> None:
         self.table = np.full((1 << 16, 2), -1, dtype=np.int64)
         self.type_offsets = np.zeros((1 << 15) + 1, dtype=np.int64)
         self.counts = np.zeros(1 << 15, dtype=np.int64)
+        self.first_seen = np.zeros(1 << 15, dtype=np.int64)
         self.arena = np.empty(1 << 20, dtype=np.uint8)
-        self.ids = np.empty(1 << 20, dtype=np.int32)
-        self.line_ends = np.empty(1 << 16, dtype=np.int64)
-        self.invalid_utf8 = 0
-        self.first_invalid = ""
+        self.n_types = 0
+        self.arena_used = 0
 
-    def _grow(self, status: int) -> None:
-        st = self.state
+    def grow(self, status: int) -> None:
+        """Make room for what the scanner asked for (a ``GROW_*`` status)."""
         if status == k.GROW_TABLE:
-            self.table = np.full((2 * len(self.table), 2), -1, dtype=np.int64)
-            k.rehash(self.table, self.type_offsets, self.arena, st[k.N_TYPES])
+            self.reserve(self.table.shape[0], 0)
         elif status == k.GROW_ARENA:
-            self.arena = _grown(self.arena, st[k.ARENA_USED])
+            self.reserve(0, len(self.arena) + 1)
         elif status == k.GROW_TYPES:
-            n = st[k.N_TYPES]
-            self.counts = _grown(self.counts, n, fill=0)
-            offsets = np.zeros(2 * len(self.type_offsets) - 1, dtype=np.int64)
-            offsets[: n + 1] = self.type_offsets[: n + 1]
-            self.type_offsets = offsets
-        elif status == k.GROW_LINES:
-            self.line_ends = _grown(self.line_ends, st[k.N_LINES])
-        elif status == k.GROW_IDS:
-            self.ids = _grown(self.ids, st[k.N_IDS])
+            self.reserve(len(self.counts) + 1, 0)
 
-    def _scan(self, block: np.ndarray, end: int, final: bool) -> None:
-        while True:
-            status = k.scan(
-                block,
-                end,
-                final,
-                self.byte_classes,
-                self.state,
-                self.table,
-                self.type_offsets,
-                self.arena,
-                self.counts,
-                self.ids,
-                self.line_ends,
+    def reserve(self, n_types: int, arena_bytes: int) -> None:
+        """Make room for at least ``n_types`` types and ``arena_bytes`` bytes of them."""
+        n = self.n_types
+        if arena_bytes > len(self.arena):
+            self.arena = _grown(self.arena, self.arena_used, arena_bytes)
+        if n_types > len(self.counts):
+            self.counts = _grown(self.counts, n, n_types, fill=0)
+            self.first_seen = _grown(self.first_seen, n, n_types)
+            self.type_offsets = _grown(self.type_offsets, n + 1, n_types + 1)
+        if 2 * (n_types + 1) > self.table.shape[0]:
+            self.table = np.full((table_capacity(n_types + 1), 2), -1, dtype=np.int64)
+            k.rehash(self.table, self.type_offsets, self.arena, n)
+
+    def merge(self, other: _TypeTable) -> np.ndarray:
+        """Add ``other``'s types to this table; returns their ids here."""
+        self.reserve(self.n_types + other.n_types, self.arena_used + other.arena_used)
+        mapping = np.empty(other.n_types, dtype=np.int32)
+        self.n_types, self.arena_used = k.merge_types(
+            self.table, self.type_offsets, self.arena, self.counts, self.first_seen,
+            self.n_types, self.arena_used, other.type_offsets, other.arena, other.counts,
+            other.first_seen, other.n_types, mapping,
+        )  # fmt: skip
+        return mapping
+
+
+@dataclass
+class _ScannedBlock:
+    """What scanning one block produced, in that thread's type ids."""
+
+    source: int
+    table: int
+    ids: np.ndarray
+    n_ids: int
+    line_ends: np.ndarray
+    newlines: int
+    invalid: int
+    first_invalid_line: int
+
+
+class CorpusEncoder:
+    """Accumulates token counts and type ids over any number of sources."""
+
+    def __init__(self, byte_classes: np.ndarray = TEXT_CLASSES, threads: int = 1) -> None:
+        self.byte_classes = byte_classes
+        self.threads = max(1, threads)
+        self._tables = [_TypeTable() for _ in range(self.threads)]
+        self._free_tables: SimpleQueue[int] = SimpleQueue()
+        for index in range(self.threads):
+            self._free_tables.put(index)
+        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="wordspace-scan")
+        self._pending: list[Future[_ScannedBlock]] = []
+        self._blocks: list[_ScannedBlock] = []
+        self._sources: list[str] = []
+        self._mappings: list[np.ndarray] | None = None
+
+    def _scan_block(
+        self, data: bytearray, end: int, final: bool, line_open: bool, index: int, source: int
+    ) -> _ScannedBlock:
+        """Scan ``data[:end]`` on a free type table (runs on a pool thread)."""
+        table_index = self._free_tables.get()
+        try:
+            table = self._tables[table_index]
+            block = np.frombuffer(data, dtype=np.uint8)
+            state = np.zeros(k.STATE_SIZE, dtype=np.int64)
+            state[k.N_TYPES] = table.n_types
+            state[k.ARENA_USED] = table.arena_used
+            state[k.LINE_OPEN] = line_open
+            state[k.FIRST_INVALID_LINE] = -1
+            state[k.ORDER_BASE] = index << _ORDER_SHIFT
+            ids = np.empty(end // 2 + 1, dtype=np.int32)
+            line_ends = np.empty(1024, dtype=np.int64)
+            while True:
+                status = k.scan(
+                    block, end, final, self.byte_classes, state, table.table,
+                    table.type_offsets, table.arena, table.counts, table.first_seen, ids,
+                    line_ends,
+                )  # fmt: skip
+                table.n_types = int(state[k.N_TYPES])
+                table.arena_used = int(state[k.ARENA_USED])
+                if status == k.DONE:
+                    break
+                if status == k.GROW_LINES:
+                    line_ends = _grown(line_ends, int(state[k.N_LINES]))
+                elif status == k.GROW_IDS:
+                    ids = _grown(ids, int(state[k.N_IDS]))
+                else:
+                    table.grow(status)
+            return _ScannedBlock(
+                source=source,
+                table=table_index,
+                ids=ids[: state[k.N_IDS]],
+                n_ids=int(state[k.N_IDS]),
+                line_ends=line_ends[: state[k.N_LINES]].copy(),
+                newlines=int(state[k.LINE_NO]),
+                invalid=int(state[k.INVALID_SEQUENCES]),
+                first_invalid_line=int(state[k.FIRST_INVALID_LINE]),
             )
-            if status == k.DONE:
-                return
-            self._grow(status)
+        finally:
+            self._free_tables.put(table_index)
 
-    def _begin_source(self) -> int:
-        self.state[k.LINE_NO] = 0
-        self.state[k.FIRST_INVALID_LINE] = -1
-        return int(self.state[k.INVALID_SEQUENCES])
+    def _submit(self, data: bytearray, end: int, final: bool, line_open: bool) -> None:
+        """Queue a block for scanning; waits while enough blocks are in flight to keep every
+        thread busy, so memory stays bounded."""
+        index = len(self._pending)
+        if index - len(self._blocks) > self.threads:
+            self._blocks.append(self._pending[len(self._blocks)].result())
+        source = len(self._sources) - 1
+        self._pending.append(
+            self._pool.submit(self._scan_block, data, end, final, line_open, index, source)
+        )
 
-    def _end_source(self, name: str, invalid_before: int) -> None:
-        invalid = int(self.state[k.INVALID_SEQUENCES])
-        if invalid > invalid_before and not self.first_invalid:
-            self.first_invalid = f"{name}:{self.state[k.FIRST_INVALID_LINE]}"
-        self.invalid_utf8 = invalid
+    def _collect(self) -> list[_ScannedBlock]:
+        """Every block scanned so far, in order (waits for the ones in flight)."""
+        while len(self._blocks) < len(self._pending):
+            self._blocks.append(self._pending[len(self._blocks)].result())
+        return self._blocks
 
     def feed_stream(self, stream: BinaryIO, name: str, block_bytes: int = BLOCK_BYTES) -> None:
-        """Read a whole byte stream; a partial token at a block's end is carried over."""
-        invalid_before = self._begin_source()
+        """Read a whole byte stream in blocks cut between tokens."""
+        self._sources.append(name)
         buf = bytearray(block_bytes)
         carry = 0
+        line_open = False
         first = True
         while True:
-            got = _fill(stream, memoryview(buf)[carry:])
-            end = carry + got
-            final = carry + got < len(buf)
+            end = carry + _fill(stream, memoryview(buf)[carry:])
+            final = end < len(buf)
             if first:
                 first = False
                 if buf.find(b"\x00", 0, min(end, _SNIFF_BYTES)) >= 0:
@@ -135,73 +219,115 @@ class CorpusEncoder:
                         "the start); give a plain or compressed text file"
                     )
             block = np.frombuffer(buf, dtype=np.uint8)
-            self.state[k.POS] = 0
-            self._scan(block, end, final)
-            pos = int(self.state[k.POS])
-            del block
-            if final:
-                break
-            carry = end - pos
-            buf[:carry] = buf[pos:end]
-            if carry == len(buf):
+            cut = end if final else k.last_boundary(block, end, self.byte_classes)
+            if cut == 0 and not final:
+                del block
                 buf.extend(bytes(len(buf)))
-        self._end_source(name, invalid_before)
+                carry = end
+                continue
+            if final:
+                del block
+                self._submit(buf, cut, final, line_open)
+                return
+            carry = end - cut
+            following = bytearray(max(block_bytes, 2 * carry))
+            following[:carry] = buf[cut:end]
+            next_open = k.line_open_after(block, cut, self.byte_classes, line_open)
+            del block
+            self._submit(buf, cut, final, line_open)
+            buf = following
+            line_open = next_open
 
     def feed_blocks(self, blocks: Iterable[bytes], name: str) -> None:
         """Scan blocks that each end at a sentence boundary (no token spans two blocks)."""
-        invalid_before = self._begin_source()
+        self._sources.append(name)
         for data in blocks:
-            block = np.frombuffer(bytearray(data), dtype=np.uint8)
-            self.state[k.POS] = 0
-            self._scan(block, len(block), True)
-        self._end_source(name, invalid_before)
+            self._submit(bytearray(data), len(data), True, False)
 
     @property
     def raw_tokens(self) -> int:
-        return int(self.state[k.N_IDS])
+        return sum(block.n_ids for block in self._collect())
 
     @property
     def n_types(self) -> int:
-        return int(self.state[k.N_TYPES])
+        return self._merged().n_types
+
+    def _merged(self) -> _TypeTable:
+        """The first thread's table with every other thread's types added to it."""
+        self._collect()
+        if self._mappings is None:
+            main = self._tables[0]
+            identity = np.arange(main.n_types, dtype=np.int32)
+            self._mappings = [identity] + [main.merge(other) for other in self._tables[1:]]
+            self._pool.shutdown()
+        return self._tables[0]
+
+    def _first_invalid(self) -> tuple[int, str]:
+        """(invalid UTF-8 sequences, "file:line" of the first one)."""
+        blocks = self._collect()
+        total = sum(block.invalid for block in blocks)
+        lines_before = [0] * len(self._sources)
+        for block in blocks:
+            if block.invalid:
+                line = lines_before[block.source] + block.first_invalid_line
+                return total, f"{self._sources[block.source]}:{line}"
+            lines_before[block.source] += block.newlines
+        return total, ""
 
     def stats(self, source: str) -> ReadStats:
+        invalid, first_invalid = self._first_invalid()
         return ReadStats(
             source=source,
             raw_tokens=self.raw_tokens,
-            lines=int(self.state[k.N_LINES]),
+            lines=sum(len(block.line_ends) for block in self._collect()),
             types=self.n_types,
-            invalid_utf8=self.invalid_utf8,
-            first_invalid=self.first_invalid,
+            invalid_utf8=invalid,
+            first_invalid=first_invalid,
         )
 
     def type_counts(self) -> np.ndarray:
-        return self.counts[: self.n_types]
+        table = self._merged()
+        return table.counts[: table.n_types]
 
     def finish(
         self, min_count: int, max_vocab_size: int | None, max_sentence_length: int
     ) -> tuple[Vocabulary, Corpus]:
         """Sort types by count (ties: first seen first), keep the frequent ones, and encode.
 
-        The encoder's id buffer becomes the corpus, so the encoder must not be fed again.
+        The scanned blocks are released as they are encoded, so the encoder must not be fed
+        again.
         """
-        counts = self.type_counts()
-        order = np.argsort(-counts, kind="stable")
+        table = self._merged()
+        counts = table.counts[: table.n_types]
+        order = np.lexsort((table.first_seen[: table.n_types], -counts))
         kept = order[counts[order] >= min_count]
         if max_vocab_size is not None:
             kept = kept[:max_vocab_size]
         remap = np.full(len(counts), -1, dtype=np.int32)
         remap[kept] = np.arange(len(kept), dtype=np.int32)
         blob, offsets = gather_ranges(
-            self.arena, self.type_offsets[kept], self.type_offsets[kept + 1]
+            table.arena, table.type_offsets[kept], table.type_offsets[kept + 1]
         )
         vocab = Vocabulary(blob, offsets, counts[kept].copy())
-        n_kept, sentence_offsets = k.encode_sentences(
-            self.ids,
-            self.state[k.N_IDS],
-            self.line_ends,
-            self.state[k.N_LINES],
-            remap,
-            max_sentence_length,
-        )
-        corpus = Corpus(self.ids[:n_kept], sentence_offsets)
-        return vocab, corpus
+        assert self._mappings is not None
+        remaps = [remap[mapping] for mapping in self._mappings]
+        return vocab, self._encode(remaps, max_sentence_length)
+
+    def _encode(self, remaps: list[np.ndarray], max_sentence_length: int) -> Corpus:
+        blocks = self._collect()
+        n_ids = sum(block.n_ids for block in blocks)
+        n_lines = sum(len(block.line_ends) for block in blocks)
+        ids = np.empty(n_ids, dtype=np.int32)
+        offsets = np.zeros(n_lines + n_ids // max_sentence_length + 2, dtype=np.int64)
+        state = np.zeros(3, dtype=np.int64)
+        for block in blocks:
+            k.encode_block(
+                block.ids, block.line_ends, remaps[block.table], max_sentence_length, ids,
+                offsets, state,
+            )  # fmt: skip
+            block.ids = block.ids[:0]
+        written, sentences, open_run = (int(v) for v in state)
+        if open_run:
+            sentences += 1
+            offsets[sentences] = written
+        return Corpus(ids[:written], offsets[: sentences + 1].copy())

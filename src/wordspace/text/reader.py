@@ -41,8 +41,9 @@ def read_corpus(
     min_count: int,
     max_vocab_size: int | None = None,
     max_sentence_length: int = MAX_SENTENCE_LENGTH,
+    threads: int = 1,
 ) -> tuple[Vocabulary, Corpus, ReadStats]:
-    """Read, count and encode a corpus in one pass.
+    """Read, count and encode a corpus in one pass, scanning on ``threads`` threads.
 
     ``corpus`` is a path (file, folder, glob pattern or ``-`` for stdin; a list of
     ``Path`` objects for several), an iterable of token lists, or an iterable of strings
@@ -52,7 +53,7 @@ def read_corpus(
     if _is_path_input(corpus):
         sources = resolve_sources(corpus)  # type: ignore[arg-type]
         name = describe(sources)
-        encoder = CorpusEncoder(TEXT_CLASSES)
+        encoder = CorpusEncoder(TEXT_CLASSES, threads)
         for source in sources:
             with source.open() as stream:
                 try:
@@ -62,7 +63,7 @@ def read_corpus(
     else:
         name = "<corpus iterable>"
         classes, blocks = sentence_blocks(corpus)
-        encoder = CorpusEncoder(classes)
+        encoder = CorpusEncoder(classes, threads)
         encoder.feed_blocks(blocks, name)
     stats = encoder.stats(name)
     if encoder.raw_tokens == 0:
