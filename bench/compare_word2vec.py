@@ -10,6 +10,11 @@ wordspace and to the C tool.
 
     python bench/compare_word2vec.py                      # skip-gram NS, 17M tokens, 1 epoch
     python bench/compare_word2vec.py --lines 268402 --configs sg-ns,cbow-ns,sg-hs --epochs 1,5
+
+With ``--rounds N`` the tools run N times, interleaved (all tools once, then again), and the
+table shows each tool's median-wall run; every run's wall time and analogy accuracy, and the
+speed ratio to the C tool within each round, are listed below it. On a machine whose speed
+drifts over minutes (as a shared VM's does) this says more than one run.
 """
 
 from __future__ import annotations
@@ -219,25 +224,54 @@ def compare(args, corpus: Path, tokens: int) -> None:
         "classic": lambda w: run_wordspace(args, corpus, w, "classic", args.threads),
         "wordspace-1": lambda w: run_wordspace(args, corpus, w, "fast", 1),
     }
-    results = []
+    tools = args.tools.split(",")
+    runs: list[list[Result]] = [[] for _ in tools]
     with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
-        for tool in args.tools.split(","):
-            result = runners[tool](Path(tmp))
-            score(result)
-            results.append(result)
-            print(f"{result.tool}: {result.wall:.1f} s", file=sys.stderr, flush=True)
+        for _ in range(args.rounds):
+            for tool, tool_runs in zip(tools, runs, strict=True):
+                result = runners[tool](Path(tmp))
+                score(result)
+                tool_runs.append(result)
+                print(f"{result.tool}: {result.wall:.1f} s", file=sys.stderr, flush=True)
+    results = [median_run(tool_runs) for tool_runs in runs]
     print(
         f"\n### {args.arch} {args.loss}, {args.epochs} epoch(s)\n\n"
         f"dim {args.dim}, window {args.window}, negative {args.negative}, sample "
         f"{args.sample}, min_count {args.min_count}, {args.threads} threads, lr {args.lr}; "
-        f"corpus: first {args.lines:,} lines of enwiki ({tokens:,} tokens)\n"
+        f"corpus: first {args.lines:,} lines of enwiki ({tokens:,} tokens)"
+        + (f"; median-wall run of {args.rounds} interleaved rounds" if args.rounds > 1 else "")
+        + "\n"
     )
     print(table(results, tokens, args.epochs))
     for r in results:
         if r.phases:
             parts = ", ".join(f"{k} {v:.1f} s" for k, v in r.phases.items())
             print(f"\n{r.tool}: {parts}")
+    if args.rounds > 1:
+        print_rounds(runs)
     sys.stdout.flush()
+
+
+def median_run(runs: list[Result]) -> Result:
+    """The run with the median wall time (the faster middle one of an even count)."""
+    return sorted(runs, key=lambda r: r.wall)[(len(runs) - 1) // 2]
+
+
+def print_rounds(runs: list[list[Result]]) -> None:
+    """Every run's wall time and analogy accuracy, and each round's speed ratio to the C
+    tool."""
+    print("\nAll rounds (wall s, analogy):\n")
+    c_runs = next((tool_runs for tool_runs in runs if tool_runs[0].tool == "word2vec C"), None)
+    for tool_runs in runs:
+        walls = " / ".join(f"{r.wall:.1f}" for r in tool_runs)
+        accuracy = " / ".join(f"{100 * r.quality['analogy']:.1f}%" for r in tool_runs)
+        line = f"- {tool_runs[0].tool}: {walls} s; {accuracy}"
+        if c_runs is not None and tool_runs is not c_runs:
+            ratios = " / ".join(
+                f"{c.wall / r.wall:.2f}x" for c, r in zip(c_runs, tool_runs, strict=True)
+            )
+            line += f"; speed vs C by round {ratios}"
+        print(line)
 
 
 def main() -> None:
@@ -253,6 +287,9 @@ def main() -> None:
     parser.add_argument("--sample", type=float, default=1e-4)
     parser.add_argument("--min-count", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="run the tools this many times, interleaved [1]"
+    )
     parser.add_argument(
         "--tools",
         default="c,gensim,wordspace",
