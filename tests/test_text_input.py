@@ -138,7 +138,7 @@ def _encoded(data, threads, block_bytes, sources=1):
     return vocab.words, vocab.counts.tolist(), sentences(vocab, corpus), stats
 
 
-@pytest.mark.parametrize("threads", [2, 3])
+@pytest.mark.parametrize("threads", [2, 3, 8])
 @pytest.mark.parametrize("block_bytes", [1, 2, 5, 13, 64])
 def test_scanning_on_several_threads_gives_the_one_thread_result(threads, block_bytes):
     # Lines that continue past a block, blocks that start with a line end (after a space or
