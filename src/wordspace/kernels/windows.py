@@ -57,7 +57,7 @@ def skipgram_step(shared, sent, pos, lo, hi, syn0, outputs, targets, lr, rng, bu
     """
     grad, contexts, hidden_rows = buf[1], buf[5], buf[6]
     centre = sent[pos]
-    everything = syn0.shape[0]
+    no_private_rows = syn0.shape[0]
     if shared:
         m = 0
         for c in range(lo, hi):
@@ -66,7 +66,7 @@ def skipgram_step(shared, sent, pos, lo, hi, syn0, outputs, targets, lr, rng, bu
                 m += 1
         if m == 0:
             return 0.0, 0
-        row_addresses(syn0, contexts, m, everything, syn0, hidden_rows)
+        row_addresses(syn0, contexts, m, no_private_rows, syn0, hidden_rows)
         total = score_against_target(targets, outputs, m, centre, lr, rng, buf)
         for j in range(m):
             _add_row(syn0, contexts[j], grad, j)
@@ -76,7 +76,7 @@ def skipgram_step(shared, sent, pos, lo, hi, syn0, outputs, targets, lr, rng, bu
     for c in range(lo, hi):
         if c != pos:
             contexts[0] = sent[c]
-            row_addresses(syn0, contexts, 1, everything, syn0, hidden_rows)
+            row_addresses(syn0, contexts, 1, no_private_rows, syn0, hidden_rows)
             total += score_against_target(targets, outputs, 1, centre, lr, rng, buf)
             _add_row(syn0, contexts[0], grad, 0)
             m += 1

@@ -81,12 +81,10 @@ class _TypeTable:
 
     def grow(self, status: int) -> None:
         """Make room for what the scanner asked for (a ``GROW_*`` status)."""
-        if status == k.GROW_TABLE:
-            self.reserve(self.table.shape[0], 0)
-        elif status == k.GROW_ARENA:
-            self.reserve(0, len(self.arena) + 1)
-        elif status == k.GROW_TYPES:
-            self.reserve(len(self.counts) + 1, 0)
+        if status == k.GROW_ARENA:
+            self.reserve(self.n_types, len(self.arena) + 1)
+        else:
+            self.reserve(self.n_types + 1, 0)
 
     def reserve(self, n_types: int, arena_bytes: int) -> None:
         """Make room for at least ``n_types`` types and ``arena_bytes`` bytes of them."""
@@ -192,16 +190,17 @@ class CorpusEncoder:
         """Queue a block for scanning; waits while enough blocks are in flight to keep every
         thread busy, so memory stays bounded."""
         index = len(self._pending)
-        if index - len(self._blocks) > self.threads:
-            self._blocks.append(self._pending[len(self._blocks)].result())
+        self._collect(index - self.threads)
         source = len(self._sources) - 1
         self._pending.append(
             self._pool.submit(self._scan_block, data, end, final, line_open, index, source)
         )
 
-    def _collect(self) -> list[_ScannedBlock]:
-        """Every block scanned so far, in order (waits for the ones in flight)."""
-        while len(self._blocks) < len(self._pending):
+    def _collect(self, count: int | None = None) -> list[_ScannedBlock]:
+        """The first ``count`` blocks (all submitted ones by default), in order, waiting for
+        those still in flight."""
+        count = len(self._pending) if count is None else count
+        while len(self._blocks) < count:
             self._blocks.append(self._pending[len(self._blocks)].result())
         return self._blocks
 
