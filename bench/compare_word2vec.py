@@ -11,10 +11,13 @@ wordspace and to the C tool.
     python bench/compare_word2vec.py                      # skip-gram NS, 17M tokens, 1 epoch
     python bench/compare_word2vec.py --lines 268402 --configs sg-ns,cbow-ns,sg-hs --epochs 1,5
 
-With ``--rounds N`` the tools run N times, interleaved (all tools once, then again), and the
-table shows each tool's median-wall run; every run's wall time and analogy accuracy, and the
-speed ratio to the C tool within each round, are listed below it. On a machine whose speed
-drifts over minutes (as a shared VM's does) this says more than one run.
+With ``--rounds N`` the tools run N times, interleaved (all tools once, then again), round
+r with random seed r for the tools that take one (gensim, wordspace; the C tool has no seed
+option). The table shows each tool's median-wall run for speed and memory and the mean over
+the rounds for quality; every run's wall time and analogy accuracy, and the speed ratio to
+the C tool within each round, are listed below it. On a machine whose speed drifts over
+minutes (as a shared VM's does) this says more than one run, and one seed is not enough to
+compare estimators: one-epoch analogy accuracy moves by over a point between seeds.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import sys
 import tempfile
 import textwrap
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,7 +52,7 @@ GENSIM_SCRIPT = textwrap.dedent(
     model = Word2Vec(
         sg=args["sg"], hs=args["hs"], negative=args["negative"], vector_size=args["dim"],
         window=args["window"], sample=args["sample"], min_count=args["min_count"],
-        workers=args["threads"], epochs=args["epochs"], alpha=args["lr"], seed=1,
+        workers=args["threads"], epochs=args["epochs"], alpha=args["lr"], seed=args["seed"],
     )
     model.build_vocab(corpus_file=args["corpus"])
     trained = time.perf_counter()
@@ -138,20 +141,25 @@ def run_c_tool(args, corpus: Path, work: Path) -> Result:
     return Result("word2vec C", wall, rss, rate, output)
 
 
-def run_gensim(args, corpus: Path, work: Path) -> Result:
-    output = work / "gensim.bin"
+def run_gensim(args, corpus: Path, work: Path, threads: int) -> Result:
+    output = work / f"gensim-{threads}.bin"
     params = {
         "sg": int(args.arch == "skipgram"), "hs": int(args.loss == "hs"),
         "negative": args.negative if args.loss == "ns" else 0, "dim": args.dim,
         "window": args.window, "sample": args.sample, "min_count": args.min_count,
-        "threads": args.threads, "epochs": args.epochs, "lr": args.lr,
-        "corpus": str(corpus), "output": str(output),
+        "threads": threads, "epochs": args.epochs, "lr": args.lr,
+        "corpus": str(corpus), "output": str(output), "seed": args.seed,
     }  # fmt: skip
     cmd = [sys.executable, "-c", GENSIM_SCRIPT, json.dumps(params)]
     wall, rss, text = measured(cmd, work / "gensim.log")
     report = json.loads(text.strip().splitlines()[-1])
     rate = report["words"] * args.epochs / report["train_seconds"]
-    return Result("gensim", wall, rss, rate, output)
+    name = (
+        "gensim"
+        if threads == args.threads
+        else f"gensim, {threads} thread{'s' if threads > 1 else ''}"
+    )
+    return Result(name, wall, rss, rate, output)
 
 
 def run_wordspace(args, corpus: Path, work: Path, kernel: str, threads: int) -> Result:
@@ -162,7 +170,7 @@ def run_wordspace(args, corpus: Path, work: Path, kernel: str, threads: int) -> 
         "--negative", str(args.negative), "--sample", str(args.sample),
         "--min-count", str(args.min_count), "--epochs", str(args.epochs),
         "--workers", str(threads), "--lr", str(args.lr), "--kernel", kernel,
-        "--quiet", "--json",
+        "--seed", str(args.seed), "--quiet", "--json",
     ]  # fmt: skip
     wall, rss, text = measured(cmd, work / f"wordspace-{kernel}.log")
     report = json.loads(text[text.index("{") :])
@@ -219,7 +227,8 @@ CONFIGS = {
 def compare(args, corpus: Path, tokens: int) -> None:
     runners = {
         "c": lambda w: run_c_tool(args, corpus, w),
-        "gensim": lambda w: run_gensim(args, corpus, w),
+        "gensim": lambda w: run_gensim(args, corpus, w, args.threads),
+        "gensim-1": lambda w: run_gensim(args, corpus, w, 1),
         "wordspace": lambda w: run_wordspace(args, corpus, w, "fast", args.threads),
         "classic": lambda w: run_wordspace(args, corpus, w, "classic", args.threads),
         "wordspace-1": lambda w: run_wordspace(args, corpus, w, "fast", 1),
@@ -227,19 +236,27 @@ def compare(args, corpus: Path, tokens: int) -> None:
     tools = args.tools.split(",")
     runs: list[list[Result]] = [[] for _ in tools]
     with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
-        for _ in range(args.rounds):
+        for round_index in range(args.rounds):
+            args.seed = round_index + 1
             for tool, tool_runs in zip(tools, runs, strict=True):
                 result = runners[tool](Path(tmp))
                 score(result)
                 tool_runs.append(result)
                 print(f"{result.tool}: {result.wall:.1f} s", file=sys.stderr, flush=True)
-    results = [median_run(tool_runs) for tool_runs in runs]
+    results = [
+        replace(median_run(tool_runs), quality=mean_quality(tool_runs)) for tool_runs in runs
+    ]
     print(
         f"\n### {args.arch} {args.loss}, {args.epochs} epoch(s)\n\n"
         f"dim {args.dim}, window {args.window}, negative {args.negative}, sample "
         f"{args.sample}, min_count {args.min_count}, {args.threads} threads, lr {args.lr}; "
         f"corpus: first {args.lines:,} lines of enwiki ({tokens:,} tokens)"
-        + (f"; median-wall run of {args.rounds} interleaved rounds" if args.rounds > 1 else "")
+        + (
+            f"; {args.rounds} interleaved rounds with seeds 1-{args.rounds}: wall time and "
+            "memory of the median-wall run, quality averaged over the rounds"
+            if args.rounds > 1
+            else "; seed 1"
+        )
         + "\n"
     )
     print(table(results, tokens, args.epochs))
@@ -257,10 +274,15 @@ def median_run(runs: list[Result]) -> Result:
     return sorted(runs, key=lambda r: r.wall)[(len(runs) - 1) // 2]
 
 
+def mean_quality(runs: list[Result]) -> dict[str, float]:
+    """Each quality measure averaged over the runs (one per seed)."""
+    return {key: sum(r.quality[key] for r in runs) / len(runs) for key in runs[0].quality}
+
+
 def print_rounds(runs: list[list[Result]]) -> None:
     """Every run's wall time and analogy accuracy, and each round's speed ratio to the C
     tool."""
-    print("\nAll rounds (wall s, analogy):\n")
+    print("\nAll rounds, seeds 1, 2, ... (wall s, analogy):\n")
     c_runs = next((tool_runs for tool_runs in runs if tool_runs[0].tool == "word2vec C"), None)
     for tool_runs in runs:
         walls = " / ".join(f"{r.wall:.1f}" for r in tool_runs)
@@ -294,7 +316,8 @@ def main() -> None:
         "--tools",
         default="c,gensim,wordspace",
         help="comma list of c, gensim, wordspace, classic (wordspace's classic kernel), "
-        "wordspace-1 (one thread)",
+        "wordspace-1 and gensim-1 (one thread each; gensim's learning rate then decays over "
+        "the whole corpus, as documented, instead of over each worker's share)",
     )
     args = parser.parse_args()
     if not ENWIKI.exists():
