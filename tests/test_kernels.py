@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from numba import njit
 
 from wordspace import Word2Vec
 from wordspace.kernels.losses import logistic_block
+from wordspace.kernels.simd import add_tile, dot_tile
 
 
 def _reference_block(hidden, out, rows, labels, lr, group):
@@ -79,6 +81,41 @@ def test_logistic_block_matches_a_numpy_reference_step(group, hot_start, n_in, n
     np.testing.assert_allclose(out, want_out, atol=5e-4)
     np.testing.assert_array_equal(hidden, hidden_before)
     assert loss == pytest.approx(want_loss, rel=1e-2)
+
+
+@njit
+def _dot_tile(left, i, n_i, right, t, n_t, out, width):
+    dot_tile(left, i, n_i, right, t, n_t, out, width)
+
+
+@njit
+def _add_tile(dst, d, n_d, src, s, n_s, coef, width, transposed):
+    add_tile(dst, d, n_d, src, s, n_s, coef, width, transposed)
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+def test_tiles_of_every_partial_shape_match_numpy(transposed):
+    # Each of the 16 tile shapes has its own straight-line code; rows outside the tile, in
+    # both tables, must be neither used nor changed.
+    rng = np.random.default_rng(11)
+    dim = 32
+    for n_a in range(1, 5):
+        for n_b in range(1, 5):
+            left = rng.normal(0, 1, (6, dim)).astype(np.float32)
+            right = rng.normal(0, 1, (6, dim)).astype(np.float32)
+            scores = np.full((6, 6), -7.0, np.float32)
+            _dot_tile(_addresses(left), 1, n_a, _addresses(right), 2, n_b, scores, dim)
+            want = np.full((6, 6), -7.0, np.float32)
+            want[1 : 1 + n_a, 2 : 2 + n_b] = left[1 : 1 + n_a] @ right[2 : 2 + n_b].T
+            np.testing.assert_allclose(scores, want, rtol=1e-5, atol=1e-5)
+
+            coef = rng.normal(0, 1, (6, 6)).astype(np.float32)
+            weights = coef.T if transposed else coef
+            before = left.copy()
+            _add_tile(_addresses(left), 1, n_a, _addresses(right), 2, n_b, coef, dim, transposed)
+            expected = before.copy()
+            expected[1 : 1 + n_a] += weights[1 : 1 + n_a, 2 : 2 + n_b] @ right[2 : 2 + n_b]
+            np.testing.assert_allclose(left, expected, rtol=1e-5, atol=1e-5)
 
 
 def test_an_output_row_listed_twice_gets_both_updates():

@@ -143,25 +143,29 @@ def _tile_operands(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> 
     )
 
 
-def _vector_loop_per_count(
+def _vector_loop_per_counts(
     builder: ir.IRBuilder,
-    count: ir.Value,
+    count_a: ir.Value,
+    count_b: ir.Value,
     width: ir.Value,
     name: str,
-    body: Callable[[int, ir.Value], None],
+    body: Callable[[int, int, ir.Value], None],
 ) -> None:
-    """Emit, for each row count 1 to 4, a loop over the row width in vector steps whose body
-    ``body(rows, k)`` handles that many rows at column k, and branch to the one for ``count``:
-    the row count is fixed inside each loop, so it compiles to straight-line vector code."""
+    """Emit, for each pair of row counts 1 to 4, a loop over the row width in vector steps
+    whose body ``body(rows_a, rows_b, k)`` handles that many rows at column k, and branch to
+    the one for (``count_a``, ``count_b``): both counts are fixed inside each loop, so it
+    compiles to straight-line vector code that does no work for rows a partial tile lacks."""
     after = builder.append_basic_block(f"{name}.end")
-    switch = builder.switch(count, after)
-    for rows in range(1, 5):
-        case = builder.append_basic_block(f"{name}.rows{rows}")
-        switch.add_case(_I64(rows), case)
-        builder.position_at_end(case)
-        with cgutils.for_range_slice(builder, _I64(0), width, _I64(LANES)) as (k, _):
-            body(rows, k)
-        builder.branch(after)
+    case_index = builder.add(builder.mul(count_a, _I64(8)), count_b)
+    switch = builder.switch(case_index, after)
+    for rows_a in range(1, 5):
+        for rows_b in range(1, 5):
+            case = builder.append_basic_block(f"{name}.rows{rows_a}x{rows_b}")
+            switch.add_case(_I64(8 * rows_a + rows_b), case)
+            builder.position_at_end(case)
+            with cgutils.for_range_slice(builder, _I64(0), width, _I64(LANES)) as (k, _):
+                body(rows_a, rows_b, k)
+            builder.branch(after)
     builder.position_at_end(after)
 
 
@@ -172,9 +176,9 @@ def add_tile(typingctx, dst, d, n_d, src, s, n_s, coef, width, transposed):
     ``dst`` and ``src`` are int64 tables of row addresses (float32 rows of ``width`` floats,
     a multiple of ``LANES``; the caller checks); ``n_d`` and ``n_s`` are 1 to 4; the weight
     is ``coef[d + a, s + b]``, or ``coef[s + b, d + a]`` when ``transposed`` (``coef`` a
-    C-contiguous float32 matrix). Source rows past ``n_s`` are read as the last real one
-    with weight zero. Destination rows are updated one after another, so a row listed twice
-    gets both updates.
+    C-contiguous float32 matrix). Only the real rows are read and multiplied: a partial tile
+    costs in proportion to its size. Destination rows are updated one after another, so a
+    row listed twice gets both updates.
     """
     if not (_address_tables(dst, src) and _float32_matrix(coef)):
         return None
@@ -192,20 +196,21 @@ def add_tile(typingctx, dst, d, n_d, src, s, n_s, coef, width, transposed):
                 swapped = builder.add(builder.mul(sb, tile.third_width), da)
                 index = builder.select(flipped, swapped, plain)
                 value = builder.load(builder.gep(tile.third.data, [index]))
-                real = builder.icmp_signed("<", _I64(b), tile.count_b)
-                weights[a, b] = _splat(builder, builder.select(real, value, _FLOAT(0.0)))
+                weights[a, b] = _splat(builder, value)
         fma = _fma(builder)
 
-        def update_rows(rows, k):
-            xs = [builder.load(_vector_at(builder, p, k), align=4) for p in tile.rows_b]
-            for a in range(rows):
+        def update_rows(rows_a, rows_b, k):
+            xs = [builder.load(_vector_at(builder, p, k), align=4) for p in tile.rows_b[:rows_b]]
+            for a in range(rows_a):
                 target = _vector_at(builder, tile.rows_a[a], k)
                 acc = builder.load(target, align=4)
-                for b in range(4):
+                for b in range(rows_b):
                     acc = builder.call(fma, [weights[a, b], xs[b], acc])
                 builder.store(acc, target, align=4)
 
-        _vector_loop_per_count(builder, tile.count_a, tile.width, "tile", update_rows)
+        _vector_loop_per_counts(
+            builder, tile.count_a, tile.count_b, tile.width, "tile", update_rows
+        )
         return context.get_dummy_value()
 
     return signature, codegen
@@ -256,15 +261,15 @@ def dot_tile(typingctx, left, i, n_i, right, t, n_t, out, width):
             builder.store(zero, builder.gep(sums, [_I64(j)]))
         fma = _fma(builder)
 
-        def accumulate(rows, k):
-            ls = [builder.load(_vector_at(builder, p, k), align=4) for p in tile.rows_a[:rows]]
-            rs = [builder.load(_vector_at(builder, p, k), align=4) for p in tile.rows_b]
-            for a in range(rows):
-                for b in range(4):
+        def accumulate(rows_a, rows_b, k):
+            ls = [builder.load(_vector_at(builder, p, k), align=4) for p in tile.rows_a[:rows_a]]
+            rs = [builder.load(_vector_at(builder, p, k), align=4) for p in tile.rows_b[:rows_b]]
+            for a in range(rows_a):
+                for b in range(rows_b):
                     slot = builder.gep(sums, [_I64(4 * a + b)])
                     builder.store(builder.call(fma, [ls[a], rs[b], builder.load(slot)]), slot)
 
-        _vector_loop_per_count(builder, tile.count_a, tile.width, "dot", accumulate)
+        _vector_loop_per_counts(builder, tile.count_a, tile.count_b, tile.width, "dot", accumulate)
         totals = _sum_lanes(
             builder, [builder.load(builder.gep(sums, [_I64(j)])) for j in range(16)]
         )
