@@ -7,7 +7,7 @@ import pytest
 from numba import njit
 
 from wordspace import Word2Vec
-from wordspace.kernels.losses import logistic_block
+from wordspace.kernels.losses import _gradients, logistic_block
 from wordspace.kernels.simd import add_tile, dot_tile
 
 
@@ -116,6 +116,24 @@ def test_tiles_of_every_partial_shape_match_numpy(transposed):
             expected = before.copy()
             expected[1 : 1 + n_a] += weights[1 : 1 + n_a, 2 : 2 + n_b] @ right[2 : 2 + n_b]
             np.testing.assert_allclose(left, expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("n_out", [6, 9, 14, 16, 25])
+def test_gradients_ignore_the_padding_columns_they_process(n_out):
+    # With room in the buffers, a row's last partial vector is processed whole: the columns
+    # past n_out must not change the real gradients or enter the loss.
+    rng = np.random.default_rng(n_out)
+    exact = rng.normal(0, 3, (3, n_out)).astype(np.float32)
+    labels = (rng.random(n_out) < 0.5).astype(np.float32)
+    padded = rng.normal(0, 3, (3, 32)).astype(np.float32)
+    padded[:, :n_out] = exact
+    padded_labels = np.ones(32, np.float32)
+    padded_labels[:n_out] = labels
+    lr = np.float32(0.025)
+    want = _gradients(exact, 0, 3, labels, n_out, lr)
+    got = _gradients(padded, 0, 3, padded_labels, n_out, lr)
+    assert got == pytest.approx(want, rel=1e-6)
+    np.testing.assert_array_equal(padded[:, :n_out], exact)
 
 
 def test_an_output_row_listed_twice_gets_both_updates():

@@ -13,7 +13,7 @@ from numba import njit
 from wordspace.kernels.losses import prefetch_targets
 from wordspace.kernels.prefetch import prefetch_row
 from wordspace.kernels.random import seeded
-from wordspace.kernels.simd import all_row_addresses
+from wordspace.kernels.simd import LANES, all_row_addresses
 from wordspace.kernels.windows import SKIPGRAM, cbow_step, skipgram_step, subsample, window_around
 
 SYNC_EVERY = 32
@@ -59,15 +59,16 @@ def train_chunk(
     dim = syn0.shape[1]
     rng = seeded(seed, epoch, chunk)
     span = 2 * window
+    whole_targets = -(-max_targets // LANES) * LANES
     grad = np.empty((span, dim), dtype=np.float32)
     grad_rows = np.empty(span, dtype=np.int64)
     all_row_addresses(grad, grad_rows)
     buf = (
         np.empty((1, dim), dtype=np.float32),  # CBOW's input: the context rows combined
         grad,  # the gradient for each hidden row
-        np.empty((span, max_targets), dtype=np.float32),  # scores, then gradients
+        np.zeros((span, whole_targets), dtype=np.float32),  # scores, then gradients
         np.empty(max_targets, dtype=np.int64),  # output rows
-        np.empty(max_targets, dtype=np.float32),  # their labels
+        np.zeros(whole_targets, dtype=np.float32),  # their labels
         np.empty(span, dtype=np.int64),  # context words
         np.empty(span, dtype=np.int64),  # addresses of the hidden rows
         np.empty(max_targets, dtype=np.int64),  # addresses of the output rows
