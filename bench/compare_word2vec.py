@@ -141,17 +141,17 @@ def run_c_tool(args, corpus: Path, work: Path) -> Result:
     return Result("word2vec C", wall, rss, rate, output)
 
 
-def run_gensim(args, corpus: Path, work: Path, threads: int) -> Result:
+def run_gensim(args, corpus: Path, work: Path, seed: int, threads: int) -> Result:
     output = work / f"gensim-{threads}.bin"
     params = {
         "sg": int(args.arch == "skipgram"), "hs": int(args.loss == "hs"),
         "negative": args.negative if args.loss == "ns" else 0, "dim": args.dim,
         "window": args.window, "sample": args.sample, "min_count": args.min_count,
         "threads": threads, "epochs": args.epochs, "lr": args.lr,
-        "corpus": str(corpus), "output": str(output), "seed": args.seed,
+        "corpus": str(corpus), "output": str(output), "seed": seed,
     }  # fmt: skip
     cmd = [sys.executable, "-c", GENSIM_SCRIPT, json.dumps(params)]
-    wall, rss, text = measured(cmd, work / "gensim.log")
+    wall, rss, text = measured(cmd, work / f"gensim-{threads}.log")
     report = json.loads(text.strip().splitlines()[-1])
     rate = report["words"] * args.epochs / report["train_seconds"]
     name = (
@@ -162,7 +162,7 @@ def run_gensim(args, corpus: Path, work: Path, threads: int) -> Result:
     return Result(name, wall, rss, rate, output)
 
 
-def run_wordspace(args, corpus: Path, work: Path, kernel: str, threads: int) -> Result:
+def run_wordspace(args, corpus: Path, work: Path, seed: int, kernel: str, threads: int) -> Result:
     output = work / f"wordspace-{kernel}-{threads}"
     cmd = [
         str(BIN / "wordspace"), "train", args.arch, str(corpus), "-o", str(output),
@@ -170,7 +170,7 @@ def run_wordspace(args, corpus: Path, work: Path, kernel: str, threads: int) -> 
         "--negative", str(args.negative), "--sample", str(args.sample),
         "--min-count", str(args.min_count), "--epochs", str(args.epochs),
         "--workers", str(threads), "--lr", str(args.lr), "--kernel", kernel,
-        "--seed", str(args.seed), "--quiet", "--json",
+        "--seed", str(seed), "--quiet", "--json",
     ]  # fmt: skip
     wall, rss, text = measured(cmd, work / f"wordspace-{kernel}.log")
     report = json.loads(text[text.index("{") :])
@@ -226,20 +226,19 @@ CONFIGS = {
 
 def compare(args, corpus: Path, tokens: int) -> None:
     runners = {
-        "c": lambda w: run_c_tool(args, corpus, w),
-        "gensim": lambda w: run_gensim(args, corpus, w, args.threads),
-        "gensim-1": lambda w: run_gensim(args, corpus, w, 1),
-        "wordspace": lambda w: run_wordspace(args, corpus, w, "fast", args.threads),
-        "classic": lambda w: run_wordspace(args, corpus, w, "classic", args.threads),
-        "wordspace-1": lambda w: run_wordspace(args, corpus, w, "fast", 1),
+        "c": lambda w, seed: run_c_tool(args, corpus, w),  # the C tool has no seed option
+        "gensim": lambda w, seed: run_gensim(args, corpus, w, seed, args.threads),
+        "gensim-1": lambda w, seed: run_gensim(args, corpus, w, seed, 1),
+        "wordspace": lambda w, seed: run_wordspace(args, corpus, w, seed, "fast", args.threads),
+        "classic": lambda w, seed: run_wordspace(args, corpus, w, seed, "classic", args.threads),
+        "wordspace-1": lambda w, seed: run_wordspace(args, corpus, w, seed, "fast", 1),
     }
     tools = args.tools.split(",")
     runs: list[list[Result]] = [[] for _ in tools]
     with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
-        for round_index in range(args.rounds):
-            args.seed = round_index + 1
+        for seed in range(1, args.rounds + 1):
             for tool, tool_runs in zip(tools, runs, strict=True):
-                result = runners[tool](Path(tmp))
+                result = runners[tool](Path(tmp), seed)
                 score(result)
                 tool_runs.append(result)
                 print(f"{result.tool}: {result.wall:.1f} s", file=sys.stderr, flush=True)
