@@ -1,31 +1,90 @@
 """The ``wordspace`` command.
 
-Every error wordspace anticipates is printed as one line on stderr, with exit status 2;
-``--json`` prints one JSON object on stdout and nothing else there.
+``main`` is the one boundary between the commands and the shell: every error wordspace
+anticipates (a WordspaceError, a bad option, an operating-system error on a file) is printed
+as one line on stderr with exit status 2, and with ``--json`` also as one JSON object
+``{"error": ..., "type": ...}`` on stdout; Ctrl-C and SIGTERM print "interrupted" or
+"terminated" after the progress display is closed (exit 130, 143). Anything else is a bug:
+it is shown with its traceback, exit 1. ``WORDSPACE_DEBUG=1`` shows the traceback of
+anticipated errors too.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
+import signal
 import sys
 import time
+import traceback
+import warnings
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import typer.core
 
-from wordspace.errors import WordspaceError
+from wordspace import __version__
+from wordspace.errors import ParameterError, WordspaceError
+
+DEBUG_ENV = "WORDSPACE_DEBUG"
+
+
+class _Command(typer.core.TyperCommand):
+    """A command whose usage line names its arguments in capitals, as man pages do."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if isinstance(param, typer.core.TyperArgument):
+                name = (param.metavar or param.name or "").upper()
+                pieces.append(name if param.required else f"[{name}]")
+        return pieces
+
+
+class _Group(typer.core.TyperGroup):
+    """The command groups, with commands listed in the order they are declared."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(self.commands)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"wordspace {__version__}")
+        raise typer.Exit()
+
 
 app = typer.Typer(
-    add_completion=False,
+    cls=_Group,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"max_content_width": 100},
     help="Train, evaluate, query and convert word vectors.",
 )
-eval_app = typer.Typer(no_args_is_help=True, help="Evaluate vectors on standard tests.")
+eval_app = typer.Typer(
+    cls=_Group,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Evaluate vectors on standard tests.",
+)
 app.add_typer(eval_app, name="eval")
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Train, evaluate, query and convert word vectors."""
 
 
 class Architecture(StrEnum):
@@ -58,22 +117,20 @@ class Format(StrEnum):
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 ModelArg = Annotated[
-    Path, typer.Argument(help="Model: native folder, word2vec .txt/.bin, fastText .bin/.vec.")
+    Path,
+    typer.Argument(
+        help="Model: native folder, word2vec .txt/.bin, fastText .bin/.vec.",
+        metavar="MODEL",
+        show_default=False,
+    ),
 ]
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    return value
+ForceFlag = Annotated[bool, typer.Option("--force", help="Replace an existing output file.")]
 
 
 def _print_json(document: dict[str, Any]) -> None:
-    print(json.dumps(_clean(document), indent=2))
+    from wordspace.formats.native import json_safe
+
+    print(json.dumps(json_safe(document), indent=2))
 
 
 def _load(path: Path):
@@ -82,76 +139,122 @@ def _load(path: Path):
     return load(path)
 
 
-def _check_output(path: Path) -> None:
-    from wordspace.formats.native import is_native
+def _check_k(k: int) -> int:
+    if k < 1:
+        raise ParameterError(f"-k must be a positive integer, got {k}")
+    return k
 
-    if path.exists() and not (path.is_dir() and (is_native(path) or not any(path.iterdir()))):
-        raise WordspaceError(f"{path}: exists and is not a wordspace model; choose another -o")
+
+def _require_vectors(vectors, words: tuple[str, ...], model: Path) -> None:
+    """Refuse words the model can give no vector for (unseen words of a subword model
+    are answered from their n-grams)."""
+    for word in words:
+        if not vectors.has_vector(word):
+            raise WordspaceError(f"{word!r} is not in the vocabulary of {model}")
 
 
-@app.command()
+@contextmanager
+def _notes():
+    """Show the warnings a command raises (a parameter capped, say) as 'note:' lines."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for warning in caught:
+        print(f"note: {warning.message}", file=sys.stderr)
+
+
+@app.command(cls=_Command)
 def train(
-    architecture: Annotated[Architecture, typer.Argument(help="skipgram or cbow.")],
-    input: Annotated[
-        str, typer.Argument(help="Text file, folder, glob, or - for stdin (.gz/.bz2/.xz/.zst ok).")
+    architecture: Annotated[
+        Architecture, typer.Argument(help="skipgram or cbow.", metavar="ARCHITECTURE")
     ],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Model folder to write.")],
+    input: Annotated[
+        str,
+        typer.Argument(
+            help="Text: a file, folder, glob, or - for stdin (gzip, bzip2, xz, zstd ok).",
+            metavar="INPUT",
+        ),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Model folder to write. It may replace a wordspace model (files you added "
+            "to that folder are kept) or an empty folder, nothing else.",
+        ),
+    ],
     dim: Annotated[int, typer.Option(help="Vector dimension.")] = 100,
-    window: Annotated[int, typer.Option(help="Max context words each side.")] = 5,
-    loss: Annotated[Loss, typer.Option(help="ns (negative sampling) or hs.")] = Loss.ns,
+    window: Annotated[int, typer.Option(help="Most context words on each side.")] = 5,
+    loss: Annotated[Loss, typer.Option(help="ns (negative sampling) or hs (hierarchical).")] = (
+        Loss.ns
+    ),
     negative: Annotated[int, typer.Option(help="Noise words per example (ns).")] = 5,
     ns_exponent: Annotated[float, typer.Option(help="Noise distribution exponent.")] = 0.75,
     sample: Annotated[float, typer.Option(help="Subsampling threshold (0: off).")] = 1e-3,
     min_count: Annotated[int, typer.Option(help="Drop words rarer than this.")] = 5,
     max_vocab_size: Annotated[
-        int | None, typer.Option(help="Keep only this many most frequent words.")
+        int | None,
+        typer.Option(help="Keep only this many most frequent words.", show_default="all"),
     ] = None,
     lr: Annotated[
-        float | None, typer.Option(help="Start learning rate [0.025 skipgram, 0.05 cbow].")
+        float | None,
+        typer.Option(help="Start learning rate.", show_default="0.025 skipgram, 0.05 cbow"),
     ] = None,
     min_lr: Annotated[float, typer.Option(help="Final learning rate.")] = 1e-4,
     epochs: Annotated[int, typer.Option(help="Passes over the corpus.")] = 5,
-    workers: Annotated[int | None, typer.Option(help="Threads [all CPUs].")] = None,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Training threads, at most the CPUs.", show_default="all CPUs"),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed, 0 to 2**64-1.")] = 1,
     cbow_mean: Annotated[
-        bool, typer.Option("--cbow-mean/--cbow-sum", help="CBOW: mean or sum of context.")
+        bool, typer.Option("--cbow-mean/--cbow-sum", help="CBOW: mean or sum of the context.")
     ] = True,
     kernel: Annotated[
-        Kernel, typer.Option(help="fast (shared negatives per window) or classic (word2vec).")
+        Kernel,
+        typer.Option(help="fast (shared noise words per window) or classic (as word2vec)."),
     ] = Kernel.fast,
     shuffle: Annotated[
-        bool, typer.Option("--shuffle/--no-shuffle", help="Visit 10k-word chunks in random order.")
+        bool,
+        typer.Option("--shuffle/--no-shuffle", help="Visit 10k-word chunks in random order."),
     ] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Train word2vec (skip-gram or CBOW) on a corpus and save the model."""
+    """Train word2vec (skip-gram or CBOW) on a corpus and save it.
+
+    The output is checked before any work: a run is never lost at its save. Training that
+    diverges (the loss becomes NaN, as a too large --lr makes it) stops and saves nothing.
+    """
     from wordspace.console import progress_reporter
     from wordspace.models.word2vec import Word2Vec
+    from wordspace.outputs import check_output
 
-    model = Word2Vec(
-        architecture.value,
-        dim=dim,
-        window=window,
-        loss=loss.value,
-        negative=negative,
-        ns_exponent=ns_exponent,
-        sample=sample,
-        min_count=min_count,
-        max_vocab_size=max_vocab_size,
-        lr=lr,
-        min_lr=min_lr,
-        epochs=epochs,
-        workers=workers,
-        seed=seed,
-        cbow_mean=cbow_mean,
-        kernel=kernel.value,
-        shuffle=shuffle,
-    )
-    _check_output(output)
+    with _notes():
+        model = Word2Vec(
+            architecture.value,
+            dim=dim,
+            window=window,
+            loss=loss.value,
+            negative=negative,
+            ns_exponent=ns_exponent,
+            sample=sample,
+            min_count=min_count,
+            max_vocab_size=max_vocab_size,
+            lr=lr,
+            min_lr=min_lr,
+            epochs=epochs,
+            workers=workers,
+            seed=seed,
+            cbow_mean=cbow_mean,
+            kernel=kernel.value,
+            shuffle=shuffle,
+        )
+    check_output(output, folder=True)
     reporter = progress_reporter(quiet)
     try:
-        model.fit(input, callbacks=[reporter] if reporter else [])
+        model.fit(input, callbacks=[reporter] if reporter else [], output=output)
     finally:
         if reporter:
             reporter.close()
@@ -177,10 +280,12 @@ def train(
         )
 
 
-@eval_app.command("analogy")
+@eval_app.command("analogy", cls=_Command)
 def eval_analogy(
     model: ModelArg,
-    questions: Annotated[Path, typer.Argument(help="Google-format analogy questions.")],
+    questions: Annotated[
+        Path, typer.Argument(help="Google-format analogy questions.", metavar="QUESTIONS")
+    ],
     restrict: Annotated[int, typer.Option(help="Search the N most frequent words.")] = 30_000,
     method: Annotated[Method, typer.Option(help="add (3CosAdd) or mul (3CosMul).")] = Method.add,
     as_json: JsonFlag = False,
@@ -196,19 +301,23 @@ def eval_analogy(
         return
     for section in result.sections:
         print(
-            f"{section.name:<32} {100 * section.accuracy:6.2f}%  "
+            f"{section.name:<32} {_percent(section.accuracy)}  "
             f"({section.correct}/{section.total}, {section.oov} OOV)"
         )
     print(
-        f"{'total':<32} {100 * result.accuracy:6.2f}%  ({result.correct}/{result.total}; "
+        f"{'total':<32} {_percent(result.accuracy)}  ({result.correct}/{result.total}; "
         f"{result.oov} questions skipped as out of the top {restrict:,} words)"
     )
 
 
-@eval_app.command("similarity")
+def _percent(fraction: float) -> str:
+    return f"{100 * fraction:6.2f}%" if math.isfinite(fraction) else "     -"
+
+
+@eval_app.command("similarity", cls=_Command)
 def eval_similarity(
     model: ModelArg,
-    pairs: Annotated[Path, typer.Argument(help="'word1 word2 score' per line.")],
+    pairs: Annotated[Path, typer.Argument(help="'word1 word2 score' per line.", metavar="PAIRS")],
     as_json: JsonFlag = False,
 ) -> None:
     """Spearman correlation of cosine similarity with human similarity scores."""
@@ -218,23 +327,25 @@ def eval_similarity(
     if as_json:
         _print_json(result.to_dict())
         return
+    rho = f"{result.spearman:.4f}" if math.isfinite(result.spearman) else "undefined"
+    from_ngrams = f"{result.ngram_pairs} from n-grams, " if result.ngram_pairs else ""
     print(
-        f"{pairs.name}: Spearman {result.spearman:.4f} over {result.pairs} pairs "
-        f"({result.oov_pairs} out of vocabulary)"
+        f"{pairs.name}: Spearman {rho} over {result.pairs} pairs "
+        f"({from_ngrams}{result.oov_pairs} out of vocabulary)"
     )
 
 
-@app.command()
+@app.command(cls=_Command)
 def neighbors(
     model: ModelArg,
-    word: Annotated[str, typer.Argument(help="Query word.")],
+    word: Annotated[str, typer.Argument(help="Query word.", metavar="WORD")],
     k: Annotated[int, typer.Option("-k", help="How many neighbours.")] = 10,
     as_json: JsonFlag = False,
 ) -> None:
     """The nearest neighbours of a word by cosine similarity."""
+    _check_k(k)
     vectors = _load(model)
-    if word not in vectors:
-        raise WordspaceError(f"{word!r} is not in the vocabulary of {model}")
+    _require_vectors(vectors, (word,), model)
     result = vectors.most_similar(word, topn=k)
     if as_json:
         _print_json({"word": word, "neighbors": [{"word": w, "cosine": s} for w, s in result]})
@@ -243,21 +354,20 @@ def neighbors(
         print(f"{score:.4f}  {neighbour}")
 
 
-@app.command()
+@app.command(cls=_Command)
 def analogy(
     model: ModelArg,
-    a: str,
-    b: str,
-    c: str,
+    a: Annotated[str, typer.Argument(metavar="A")],
+    b: Annotated[str, typer.Argument(metavar="B")],
+    c: Annotated[str, typer.Argument(metavar="C")],
     k: Annotated[int, typer.Option("-k", help="How many answers.")] = 1,
     method: Annotated[Method, typer.Option(help="add (3CosAdd) or mul (3CosMul).")] = Method.add,
     as_json: JsonFlag = False,
 ) -> None:
     """Solve "A is to B as C is to ?"."""
+    _check_k(k)
     vectors = _load(model)
-    missing = [w for w in (a, b, c) if w not in vectors]
-    if missing:
-        raise WordspaceError(f"{missing[0]!r} is not in the vocabulary of {model}")
+    _require_vectors(vectors, (a, b, c), model)
     result = vectors.analogy(a, b, c, topn=k, method=method.value)
     if as_json:
         _print_json({"query": [a, b, c], "answers": [{"word": w, "score": s} for w, s in result]})
@@ -266,49 +376,75 @@ def analogy(
         print(f"{score:.4f}  {answer}")
 
 
-@app.command()
-def export(
-    model: ModelArg,
-    out: Annotated[Path, typer.Argument(help="File (or folder, for native) to write.")],
-    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")],
-) -> None:
-    """Write a model's vectors in another format (see also: convert)."""
+def _write_model(
+    source: Path,
+    target: Path,
+    *,
+    from_format: Format | None,
+    to_format: Format | None,
+    limit: int | None,
+    force: bool,
+) -> str:
+    """Check the target under the output rules, then convert ``source`` into it."""
     from wordspace.formats import convert as convert_model
+    from wordspace.outputs import check_output, names_folder
 
-    convert_model(model, out, to_format=format.value)
-
-
-@app.command()
-def convert(
-    source: Annotated[Path, typer.Argument(help="Model to read, in any format.")],
-    target: Annotated[Path, typer.Argument(help="File or folder to write.")],
-    from_format: Annotated[
-        Format | None, typer.Option("--from", help="Input format [from its content].")
-    ] = None,
-    to_format: Annotated[
-        Format | None,
-        typer.Option("--to", help="Output format [from the name: .txt .vec .bin, else native]."),
-    ] = None,
-    limit: Annotated[
-        int | None, typer.Option(help="Keep only the N first (most frequent) words.")
-    ] = None,
-) -> None:
-    """Convert a model between formats: native, word2vec-txt/-bin, fasttext-bin/-vec."""
-    from wordspace.formats import convert as convert_model
-
-    written = convert_model(
+    written_to = to_format.value if to_format else None
+    check_output(target, folder=names_folder(target, written_to), force=force)
+    return convert_model(
         source,
         target,
         from_format=from_format.value if from_format else None,
-        to_format=to_format.value if to_format else None,
+        to_format=written_to,
         limit=limit,
+    )
+
+
+@app.command(cls=_Command)
+def export(
+    model: ModelArg,
+    out: Annotated[
+        Path, typer.Argument(help="File (or folder, for native) to write.", metavar="OUT")
+    ],
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")],
+    force: ForceFlag = False,
+) -> None:
+    """Write a model's vectors in another format (see also: convert)."""
+    _write_model(model, out, from_format=None, to_format=format, limit=None, force=force)
+
+
+@app.command(cls=_Command)
+def convert(
+    source: Annotated[Path, typer.Argument(help="Model to read, in any format.", metavar="SOURCE")],
+    target: Annotated[Path, typer.Argument(help="File or folder to write.", metavar="TARGET")],
+    from_format: Annotated[
+        Format | None,
+        typer.Option("--from", help="Input format.", show_default="from its content"),
+    ] = None,
+    to_format: Annotated[
+        Format | None,
+        typer.Option(
+            "--to",
+            help="Output format.",
+            show_default="from the name: .txt .vec .bin, else native",
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(help="Keep only the N first (most frequent) words.", show_default="all"),
+    ] = None,
+    force: ForceFlag = False,
+) -> None:
+    """Convert a model to another format (native, word2vec, fastText)."""
+    written = _write_model(
+        source, target, from_format=from_format, to_format=to_format, limit=limit, force=force
     )
     print(f"wrote {target} ({written})", file=sys.stderr)
 
 
-@app.command()
+@app.command(cls=_Command)
 def info(model: ModelArg, as_json: JsonFlag = False) -> None:
-    """What a model holds: size, dimension, training configuration and figures."""
+    """What a model holds: size, dimension, how it was trained."""
     from wordspace.formats import as_vectors, detect_format, fasttext, load_model
     from wordspace.formats.native import read_meta
 
@@ -343,19 +479,78 @@ def info(model: ModelArg, as_json: JsonFlag = False) -> None:
             print(f"{key}: {value}")
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that cleanup (the progress bar, temporaries)
+    runs before the process ends."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def _fail(message: str, status: int, as_json: bool, kind: str) -> None:
+    from wordspace.console import close_open_bars
+
+    close_open_bars()
+    if os.environ.get(DEBUG_ENV) and status != 1 and sys.exc_info()[0] is not None:
+        traceback.print_exc()
+    print(f"error: {message}" if message else "error", file=sys.stderr)
+    if as_json:
+        print(json.dumps({"error": message, "type": kind}))
+    sys.exit(status)
+
+
+def _unexpected(exc: BaseException, as_json: bool) -> None:
+    """A failure wordspace did not anticipate is a bug: show where it happened."""
+    traceback.print_exception(exc)
+    _fail(
+        f"unexpected {type(exc).__name__} (a bug in wordspace {__version__}: please report it "
+        "with the traceback above)",
+        1,
+        as_json,
+        type(exc).__name__,
+    )
+
+
+def _os_message(exc: OSError) -> str:
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}"
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the command, turning anticipated errors into one line and status 2."""
+    """Entry point: run the command behind the one boundary described in this module."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    as_json = "--json" in args
+    if not args:
+        args = ["--help"]
+    with_previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        result = app(args=argv, prog_name="wordspace", standalone_mode=False)
+        result = app(args=args, prog_name="wordspace", standalone_mode=False)
     except WordspaceError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    except typer.TyperException as exc:
-        print(f"error: {exc.format_message()}", file=sys.stderr)
-        sys.exit(2)
-    except (typer.Abort, KeyboardInterrupt):
-        print("error: interrupted", file=sys.stderr)
-        sys.exit(130)
+        _fail(str(exc), 2, as_json, type(exc).__name__)
+    except typer.core._click.exceptions.ClickException as exc:
+        _fail(exc.format_message(), 2, as_json, "UsageError")
+    except typer.Abort as exc:
+        if isinstance(exc.__cause__, EOFError):
+            _unexpected(exc.__cause__, as_json)
+        _fail("interrupted", 130, as_json, "Interrupted")
+    except KeyboardInterrupt:
+        _fail("interrupted", 130, as_json, "Interrupted")
+    except Terminated:
+        _fail("terminated", 143, as_json, "Terminated")
+    except BrokenPipeError:
+        sys.stderr.close()
+        os._exit(141)
+    except MemoryError as exc:
+        _fail(f"out of memory ({exc or 'an allocation failed'})", 2, as_json, "MemoryError")
+    except OSError as exc:
+        _fail(_os_message(exc), 2, as_json, type(exc).__name__)
+    except Exception as exc:
+        _unexpected(exc, as_json)
+    finally:
+        signal.signal(signal.SIGTERM, with_previous)
+    if result == 130:
+        _fail("interrupted", 130, as_json, "Interrupted")
     sys.exit(result if isinstance(result, int) else 0)
 
 

@@ -46,6 +46,17 @@ class LogLines:
         pass
 
 
+_OPEN_BARS: list[LiveBar] = []
+"""Bars drawing now: a signal can end the command between a bar's start and the code that
+would close it, so the command's boundary closes what is left here."""
+
+
+def close_open_bars() -> None:
+    """Stop every live bar still drawing (restoring the terminal's cursor)."""
+    for bar in list(_OPEN_BARS):
+        bar.close()
+
+
 class LiveBar:
     """A rich progress bar on the terminal, refreshed with every progress report."""
 
@@ -62,6 +73,7 @@ class LiveBar:
             transient=False,
         )
         self._task = self._progress.add_task("train", total=1.0, epoch="", figures="")
+        _OPEN_BARS.append(self)
         self._progress.start()
 
     def __call__(self, event: Progress) -> None:
@@ -77,6 +89,8 @@ class LiveBar:
         )
 
     def close(self) -> None:
+        if self in _OPEN_BARS:
+            _OPEN_BARS.remove(self)
         self._progress.stop()
 
 

@@ -29,3 +29,11 @@ class NotFittedError(WordspaceError):
 
 class InsufficientMemoryError(WordspaceError, MemoryError):
     """Loading would need more memory than the machine or container has available."""
+
+
+class OutputError(WordspaceError):
+    """An output cannot be written, or writing it would replace something it must not."""
+
+
+class TrainingDivergedError(WordspaceError):
+    """Training produced non-finite loss or weights; nothing was saved."""

@@ -14,17 +14,60 @@ from pathlib import Path
 
 import numpy as np
 
-from wordspace.errors import InputError
+from wordspace.errors import InputError, ParameterError
 from wordspace.vectors import Vectors, analogy_search
+
+ANALOGY_METHODS = ("add", "mul")
+
+MAX_EVALUATION_BYTES = 256 << 20
+"""Evaluation files are read whole; one larger than this (the standard ones hold well under
+a megabyte) is refused, so that a device such as /dev/zero cannot fill the memory."""
 
 
 def _read_lines(path: Path) -> list[str]:
+    """The lines of a small text file; every way reading it can fail is an InputError."""
     try:
-        return path.read_text(encoding="utf-8", errors="replace").splitlines()
+        with open(path, "rb") as file:
+            data = file.read(MAX_EVALUATION_BYTES + 1)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from exc
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    except ValueError as exc:
+        raise InputError(f"{str(path)!r}: is not a usable path ({exc})") from exc
+    if len(data) > MAX_EVALUATION_BYTES:
+        raise InputError(
+            f"{path}: is larger than {MAX_EVALUATION_BYTES >> 20} MiB, which no evaluation "
+            "file is; check the path"
+        )
+    return data.decode("utf-8", errors="replace").splitlines()
+
+
+def _restrict_limit(vectors: Vectors, restrict_vocab: object) -> int:
+    """How many of the most frequent words an analogy search may use: ``restrict_vocab``
+    (a positive whole number, capped at the vocabulary size) or all of them for None."""
+    if restrict_vocab is None:
+        return len(vectors)
+    if isinstance(restrict_vocab, bool) or not isinstance(restrict_vocab, int | np.integer):
+        raise ParameterError(
+            f"restrict_vocab (--restrict) must be a positive whole number or None, "
+            f"got {restrict_vocab!r}"
+        )
+    if restrict_vocab < 1:
+        raise ParameterError(
+            f"restrict_vocab (--restrict) must be at least 1 (the number of most frequent "
+            f"words searched), got {restrict_vocab}"
+        )
+    return min(int(restrict_vocab), len(vectors))
+
+
+def _check_search(method: object, batch_size: object) -> None:
+    """Refuse an analogy method or batch size that cannot work, before reading anything."""
+    if method not in ANALOGY_METHODS:
+        raise ParameterError(f"method must be one of {', '.join(ANALOGY_METHODS)}, got {method!r}")
+    whole = isinstance(batch_size, int | np.integer) and not isinstance(batch_size, bool)
+    if not whole or batch_size < 1:  # type: ignore[operator]
+        raise ParameterError(f"batch_size must be a positive whole number, got {batch_size!r}")
 
 
 @dataclass
@@ -94,9 +137,16 @@ def evaluate_analogies(
     case_insensitive: bool = True,
     batch_size: int = 512,
 ) -> AnalogyScore:
-    """Answer every question "a b c d" of a Google-format file and score the answers."""
+    """Answer every question "a b c d" of a Google-format file and score the answers.
+
+    ``restrict_vocab`` is a positive number of most frequent words, or None for all of them
+    (ParameterError otherwise). A file without a single question is an InputError; one whose
+    questions all fall outside the vocabulary is a valid result with nothing answered (its
+    accuracy is nan, which the CLI's JSON prints as null).
+    """
     path = Path(path)
-    limit = len(vectors) if restrict_vocab is None else min(restrict_vocab, len(vectors))
+    limit = _restrict_limit(vectors, restrict_vocab)
+    _check_search(method, batch_size)
     index = _restricted_index(vectors, limit, case_insensitive)
     score = AnalogyScore(str(path), method, restrict_vocab)
     questions: list[tuple[int, int, int, int]] = []
@@ -122,6 +172,8 @@ def evaluate_analogies(
             continue
         questions.append((rows[0], rows[1], rows[2], rows[3]))
         owners.append(section)
+    if not questions and not score.oov:
+        raise InputError(f"{path}: holds no questions (expected lines 'a b c d')")
     if not questions:
         return score
     table = np.array(questions, dtype=np.int64)
@@ -162,26 +214,73 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
 
 @dataclass
 class SimilarityScore:
+    """Spearman's rho over the pairs answered.
+
+    ``pairs`` counts the pairs answered, ``ngram_pairs`` those of them with a word outside
+    the vocabulary whose vector was built from its character n-grams (subword models only),
+    and ``oov_pairs`` the pairs skipped because a word has no vector at all; ``pairs`` plus
+    ``oov_pairs`` is the number of pairs in the file.
+    """
+
     path: str
     spearman: float
     pairs: int
     oov_pairs: int
+    ngram_pairs: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def _human_score(path: Path, number: int, text: str) -> float:
+    """A pair's human score: a finite number (nan or inf would corrupt the ranking)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"{path}:{number}: score {text!r} is not a number") from None
+    if not np.isfinite(value):
+        raise InputError(f"{path}:{number}: score {text!r} is not a finite number")
+    return value
+
+
+class _PairVectors:
+    """Looks up the words of similarity pairs: vocabulary rows first (case-insensitively
+    when asked), then, on subword models, vectors built from a word's character n-grams
+    (spelled as the pairs file spells it)."""
+
+    def __init__(self, vectors: Vectors, case_insensitive: bool) -> None:
+        self.vectors = vectors
+        self.lookup = _restricted_index(vectors, len(vectors), True) if case_insensitive else None
+
+    def row(self, word: str) -> int:
+        if self.lookup is not None:
+            return self.lookup.get(word.lower(), -1)
+        return self.vectors.vocab.index(word)
+
+    def vector(self, word: str) -> tuple[np.ndarray | None, bool]:
+        """(the word's vector or None when it has none, whether it came from n-grams)."""
+        row = self.row(word)
+        if row >= 0:
+            return self.vectors.matrix[row], False
+        if self.vectors.ngrams is not None and self.vectors.has_vector(word):
+            return self.vectors.ngrams.vector(word), True
+        return None, False
 
 
 def evaluate_similarity(
     vectors: Vectors, path: str | os.PathLike, *, case_insensitive: bool = True
 ) -> SimilarityScore:
     """Spearman correlation between cosine similarity and human scores of word pairs
-    ("word1 word2 score" per line, tab or space separated; ``#`` starts a comment)."""
+    ("word1 word2 score" per line, tab or space separated; ``#`` starts a comment).
+
+    Words outside the vocabulary of a subword model (fastText) are answered from their
+    n-grams and counted in ``ngram_pairs``. A file without a single pair, or with a score
+    that is not a finite number, is an InputError naming it (and the line).
+    """
     path = Path(path)
-    lookup: dict[str, int] | None = None
-    if case_insensitive:
-        lookup = _restricted_index(vectors, len(vectors), True)
+    words = _PairVectors(vectors, case_insensitive)
     model_scores, human_scores = [], []
-    oov = 0
+    oov = from_ngrams = 0
     for number, line in enumerate(_read_lines(path), start=1):
         line = line.strip()
         if not line or line.startswith("#"):
@@ -189,19 +288,15 @@ def evaluate_similarity(
         fields = line.split("\t") if "\t" in line else line.split()
         if len(fields) < 3:
             raise InputError(f"{path}:{number}: expected 'word1 word2 score'")
-        try:
-            human = float(fields[2])
-        except ValueError:
-            raise InputError(f"{path}:{number}: score {fields[2]!r} is not a number") from None
-        a, b = fields[0].strip(), fields[1].strip()
-        if lookup is not None:
-            ia, ib = lookup.get(a.lower(), -1), lookup.get(b.lower(), -1)
-        else:
-            ia, ib = vectors.vocab.index(a), vectors.vocab.index(b)
-        if ia < 0 or ib < 0:
+        human = _human_score(path, number, fields[2])
+        (va, ngram_a), (vb, ngram_b) = (words.vector(w.strip()) for w in fields[:2])
+        if va is None or vb is None:
             oov += 1
             continue
-        model_scores.append(vectors.similarity(vectors.matrix[ia], vectors.matrix[ib]))
+        from_ngrams += int(ngram_a or ngram_b)
+        model_scores.append(vectors.similarity(va, vb))
         human_scores.append(human)
+    if not model_scores and not oov:
+        raise InputError(f"{path}: holds no word pairs (expected lines 'word1 word2 score')")
     rho = spearman(np.array(model_scores), np.array(human_scores))
-    return SimilarityScore(str(path), rho, len(model_scores), oov)
+    return SimilarityScore(str(path), rho, len(model_scores), oov, from_ngrams)

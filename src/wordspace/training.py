@@ -12,14 +12,17 @@ matters on text that is ordered by topic, such as Wikipedia dumps: in corpus ord
 articles are learned at the smallest learning rate and the first ones are partly forgotten.
 
 Loss is summed in float64 per chunk and reduced per reporting interval, so the figure
-reported is the true mean loss of the examples trained in that interval.
+reported is the true mean loss of the examples trained in that interval. A chunk whose loss
+is not finite stops the run at once (``Diverged``): the weights are lost to NaN or infinity
+by then, and going on would only hide it.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,6 +64,16 @@ class Progress:
 ChunkTrainer = Callable[[int, int, int, int, int], tuple[float, int]]
 """``train(epoch, chunk_index, first_sentence, end_sentence, words_done) -> (loss, examples)``"""
 ProgressCallback = Callable[[Progress], None]
+
+
+class Diverged(Exception):
+    """A chunk's loss was not finite: the run stopped ``fraction`` of the way through."""
+
+    def __init__(self, epoch: int, fraction: float, loss: float) -> None:
+        super().__init__(f"loss {loss} in epoch {epoch + 1}, {100 * fraction:.1f}% into the run")
+        self.epoch = epoch
+        self.fraction = fraction
+        self.loss = loss
 
 
 @dataclass
@@ -150,6 +163,8 @@ def train(
                 loss, examples = train_chunk(
                     epoch, c, int(bounds[c]), int(bounds[c + 1]), words_before
                 )
+                if not math.isfinite(loss):
+                    raise Diverged(epoch, words_before / max(words_total, 1), loss)
                 tally.add(epoch, int(starts[c + 1] - starts[c]), loss, examples)
         except BaseException as exc:
             errors.append(exc)
@@ -220,9 +235,9 @@ def train(
 
 def _work_items(
     chunk_words: np.ndarray, epochs: int, shuffle_seed: int | None
-) -> list[tuple[int, int, int]]:
-    """(epoch, chunk, words trained before it) for every chunk of every epoch, in order."""
-    items = []
+) -> Iterator[tuple[int, int, int]]:
+    """(epoch, chunk, words trained before it) for every chunk of every epoch, in order,
+    made one epoch at a time (a run of many epochs never holds them all)."""
     done = 0
     for epoch in range(epochs):
         if shuffle_seed is None:
@@ -230,9 +245,8 @@ def _work_items(
         else:
             order = np.random.default_rng([shuffle_seed, epoch]).permutation(len(chunk_words))
         for chunk in order.tolist():
-            items.append((epoch, chunk, done))
+            yield epoch, chunk, done
             done += int(chunk_words[chunk])
-    return items
 
 
 ROW_ALIGNMENT = LANES

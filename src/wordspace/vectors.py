@@ -18,6 +18,7 @@ from functools import cached_property
 
 import numpy as np
 
+from wordspace.errors import ParameterError
 from wordspace.subwords import CharNgrams
 from wordspace.vocab import Vocabulary
 
@@ -195,6 +196,8 @@ class Vectors:
     def cosines(self, queries: np.ndarray, restrict_vocab: int | None = None) -> np.ndarray:
         """Cosine of each query vector (rows) with each word (columns) of the vocabulary,
         or of its ``restrict_vocab`` most frequent words."""
+        if restrict_vocab is not None:
+            restrict_vocab = _positive("restrict_vocab", restrict_vocab)
         n = len(self) if restrict_vocab is None else min(restrict_vocab, len(self))
         scores = _unit(queries) @ np.asarray(self.matrix[:n], dtype=np.float32).T
         scores /= self._safe_norms[:n]
@@ -243,6 +246,7 @@ class Vectors:
     ) -> list[tuple[str, float]]:
         """Words closest to the mean of the ``positive`` unit vectors minus the ``negative``
         ones (3CosAdd), as gensim's ``most_similar``; input words are left out."""
+        topn = _positive("topn", topn)
         positive = _as_list(positive)
         negative = _as_list(negative)
         if not positive and not negative:
@@ -269,9 +273,12 @@ class Vectors:
         """Answers to "``a`` is to ``b`` as ``c`` is to ?", best first.
 
         ``method="add"`` is 3CosAdd (b - a + c); ``"mul"`` is 3CosMul (Levy & Goldberg 2014).
+        Words outside the vocabulary are answered from their n-grams on subword models.
         """
-        rows = np.array([[self.index(a), self.index(b), self.index(c)]])
-        idx, val = analogy_search(self, rows, topn, method, restrict_vocab)
+        topn = _positive("topn", topn)
+        units = np.stack([self.unit(word) for word in (a, b, c)])[None, :, :]
+        rows = np.array([[self.vocab.index(word) for word in (a, b, c)]])
+        idx, val = analogy_answers(self, units, rows, topn, method, restrict_vocab)
         return [(self.vocab.word(int(i)), float(s)) for i, s in zip(idx[0], val[0], strict=True)]
 
     def save(self, path: str | os.PathLike, **meta: object) -> None:
@@ -279,6 +286,12 @@ class Vectors:
         from wordspace.formats.native import save_vectors
 
         save_vectors(self, path, **meta)
+
+
+def _positive(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ParameterError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
 
 
 def _as_list(items: WordOrVector | Sequence[WordOrVector] | None) -> list[WordOrVector]:
@@ -300,10 +313,25 @@ def analogy_search(
     restrict_vocab: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Batched analogy answers for question rows (a, b, c), never answering a, b or c."""
-    unit = np.asarray(vectors.matrix[rows.reshape(-1)], dtype=np.float32)
-    unit /= vectors._safe_norms[rows.reshape(-1), None]
-    unit = unit.reshape(len(rows), 3, -1)
-    a, b, c = unit[:, 0], unit[:, 1], unit[:, 2]
+    flat = rows.reshape(-1)
+    units = np.asarray(vectors.matrix[flat], dtype=np.float32)
+    units /= vectors._safe_norms[flat, None]
+    return analogy_answers(
+        vectors, units.reshape(len(rows), 3, -1), rows, topn, method, restrict_vocab
+    )
+
+
+def analogy_answers(
+    vectors: Vectors,
+    units: np.ndarray,
+    rows: np.ndarray,
+    topn: int,
+    method: str,
+    restrict_vocab: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Answers for questions given as unit vectors (question, 3, dim); ``rows`` holds the
+    vocabulary rows of the question words (-1 for unseen ones), which are never answers."""
+    a, b, c = units[:, 0], units[:, 1], units[:, 2]
     if method == "add":
         scores = vectors.cosines(b - a + c, restrict_vocab)
     elif method == "mul":
@@ -315,6 +343,6 @@ def analogy_search(
         raise ValueError(f"method must be 'add' or 'mul', got {method!r}")
     n = scores.shape[1]
     for j in range(3):
-        inside = rows[:, j] < n
+        inside = (rows[:, j] >= 0) & (rows[:, j] < n)
         scores[np.flatnonzero(inside), rows[inside, j]] = -np.inf
     return top_k(scores, topn)

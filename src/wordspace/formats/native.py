@@ -8,7 +8,9 @@ a CRC-32 per array (checked with ``verify=True``), the training configuration an
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
 import zlib
 from pathlib import Path
@@ -53,8 +55,9 @@ def save_arrays(
 ) -> None:
     """Write arrays and metadata as a native model folder, atomically."""
     entries = {}
+    owned = {META, *(f"{name}.npy" for name in arrays)}
     try:
-        with atomic_folder(path, may_replace=_may_replace) as tmp:
+        with atomic_folder(path, may_replace=_may_replace, owned=_owned_by(path, owned)) as tmp:
             for name, array in arrays.items():
                 array = np.ascontiguousarray(array)
                 np.save(tmp / f"{name}.npy", array, allow_pickle=False)
@@ -65,9 +68,30 @@ def save_arrays(
                     "crc32": _crc32(array),
                 }
             document = {"format": FORMAT, "version": VERSION, **meta, "arrays": entries}
-            (tmp / META).write_text(json.dumps(document, indent=2, default=_json_default) + "\n")
+            text = json.dumps(json_safe(document), indent=2, default=_json_default, allow_nan=False)
+            (tmp / META).write_text(text + "\n")
     except FileExistsError as exc:
         raise ModelFileError(str(exc)) from exc
+
+
+def _owned_by(path: str | os.PathLike, new_files: set[str]):
+    """Which names of the folder being replaced are the model's: its meta.json and the arrays
+    it lists, and the files of the new model. Everything else there is the user's, kept."""
+    old_files = set()
+    with contextlib.suppress(ModelFileError, OSError, AttributeError, TypeError):
+        old_files = {entry.get("file") for entry in read_meta(path).get("arrays", {}).values()}
+    return lambda name: name in new_files or name in old_files
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with every non-finite float replaced by None, since JSON has no NaN."""
+    if isinstance(value, float | np.floating) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
 
 
 def _json_default(value: object) -> object:

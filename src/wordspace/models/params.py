@@ -5,19 +5,31 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+import numpy as np
+
 from wordspace.errors import ParameterError
 
 
-def positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+def _is_int(value: object) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
+def positive_int(name: str, value: object, maximum: int | None = None) -> int:
+    """``value`` as an int in 1..maximum; ``maximum`` bounds what sizes memory or time."""
+    if not _is_int(value) or value < 1:  # type: ignore[operator]
         raise ParameterError(f"{name} must be a positive integer, got {value!r}")
-    return value
+    if maximum is not None and value > maximum:  # type: ignore[operator]
+        raise ParameterError(f"{name} must be at most {maximum:,}, got {value!r}")
+    return int(value)  # type: ignore[call-overload]
 
 
-def non_negative_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+def non_negative_int(name: str, value: object, maximum: int | None = None) -> int:
+    """``value`` as an int in 0..maximum."""
+    if not _is_int(value) or value < 0:  # type: ignore[operator]
         raise ParameterError(f"{name} must be an integer >= 0, got {value!r}")
-    return value
+    if maximum is not None and value > maximum:  # type: ignore[operator]
+        raise ParameterError(f"{name} must be at most {maximum:,}, got {value!r}")
+    return int(value)  # type: ignore[call-overload]
 
 
 def positive_float(name: str, value: object) -> float:
@@ -36,9 +48,12 @@ def non_negative_float(name: str, value: object) -> float:
     return float(value)
 
 
-def finite_float(name: str, value: object) -> float:
+def finite_float(name: str, value: object, bound: float | None = None) -> float:
+    """``value`` as a finite float, within [-bound, bound] when ``bound`` is given."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ParameterError(f"{name} must be a finite number, got {value!r}")
+    if bound is not None and abs(value) > bound:
+        raise ParameterError(f"{name} must be between -{bound:g} and {bound:g}, got {value!r}")
     return float(value)
 
 

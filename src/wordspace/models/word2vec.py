@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
@@ -11,14 +12,17 @@ from typing import Any
 import numpy as np
 
 from wordspace.corpus import MAX_SENTENCE_LENGTH, ReadStats
-from wordspace.errors import NotFittedError, ParameterError
+from wordspace.errors import NotFittedError, ParameterError, TrainingDivergedError
+from wordspace.fileio import check_free_space
 from wordspace.formats.native import save_vectors
 from wordspace.kernels.losses import LOSSES, NEGATIVE_SAMPLING
 from wordspace.kernels.windows import ARCHITECTURES
 from wordspace.kernels.word2vec import train_chunk
+from wordspace.memory import ensure_available
 from wordspace.models import params as p
 from wordspace.text.reader import CorpusInput, read_corpus
 from wordspace.training import (
+    Diverged,
     ProgressCallback,
     TrainingSummary,
     initial_vectors,
@@ -32,6 +36,15 @@ KERNELS = ("fast", "classic")
 HOT_TREE_NODES = 16
 """Top inner nodes of the Huffman tree each worker trains in a private copy per chunk."""
 DEFAULT_LR = {"skipgram": 0.025, "cbow": 0.05}
+MAX_DIM = 100_000
+MAX_WINDOW = MAX_SENTENCE_LENGTH
+MAX_NEGATIVE = 10_000
+MAX_EPOCHS = 10_000
+MAX_NS_EXPONENT = 10.0
+MAX_SEED = 2**64 - 1
+"""Bounds of the parameters that size memory or time: far above any useful value, they
+turn a typo (``--dim 10000000``, ``--epochs 4294967296``) into one clear error instead of
+hours of work or an allocation the machine cannot make."""
 
 
 def available_cpus() -> int:
@@ -40,6 +53,27 @@ def available_cpus() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:
         return os.cpu_count() or 1
+
+
+def bounded_workers(workers: int | None) -> int:
+    """The number of training threads: ``workers`` (default: every CPU available), capped at
+    the CPUs available with a warning, since more threads than CPUs only adds contention."""
+    cpus = available_cpus()
+    if workers is None:
+        return cpus
+    workers = p.positive_int("workers", workers)
+    if workers > cpus:
+        warnings.warn(
+            f"workers={workers:,} is more than the {cpus} CPUs available; using {cpus}",
+            stacklevel=3,
+        )
+        return cpus
+    return workers
+
+
+def kernel_seed(seed: int) -> int:
+    """A seed in [0, 2**64) as the int64 with the same bits, the type the kernels take."""
+    return seed - 2**64 if seed >= 2**63 else seed
 
 
 class Word2Vec:
@@ -101,13 +135,13 @@ class Word2Vec:
         max_sentence_length: int = MAX_SENTENCE_LENGTH,
     ) -> None:
         self.architecture = p.one_of("architecture", architecture, ARCHITECTURES)
-        self.dim = p.positive_int("dim", dim)
-        self.window = p.positive_int("window", window)
+        self.dim = p.positive_int("dim", dim, MAX_DIM)
+        self.window = p.positive_int("window", window, MAX_WINDOW)
         self.loss = p.one_of("loss", loss, LOSSES)
-        self.negative = p.non_negative_int("negative", negative)
+        self.negative = p.non_negative_int("negative", negative, MAX_NEGATIVE)
         if self.loss == "ns" and self.negative == 0:
             raise ParameterError("negative must be >= 1 with loss='ns' (0 leaves nothing to learn)")
-        self.ns_exponent = p.finite_float("ns_exponent", ns_exponent)
+        self.ns_exponent = p.finite_float("ns_exponent", ns_exponent, MAX_NS_EXPONENT)
         self.sample = p.non_negative_float("sample", sample)
         self.min_count = p.positive_int("min_count", min_count)
         self.max_vocab_size = (
@@ -117,9 +151,9 @@ class Word2Vec:
         self.min_lr = p.non_negative_float("min_lr", min_lr)
         if self.min_lr > self.lr:
             raise ParameterError(f"min_lr ({self.min_lr}) must not exceed lr ({self.lr})")
-        self.epochs = p.positive_int("epochs", epochs)
-        self.workers = p.positive_int("workers", available_cpus() if workers is None else workers)
-        self.seed = p.non_negative_int("seed", seed)
+        self.epochs = p.positive_int("epochs", epochs, MAX_EPOCHS)
+        self.workers = bounded_workers(workers)
+        self.seed = p.non_negative_int("seed", seed, MAX_SEED)
         self.cbow_mean = p.boolean("cbow_mean", cbow_mean)
         self.kernel = p.one_of("kernel", kernel, KERNELS)
         self.shuffle = p.boolean("shuffle", shuffle)
@@ -163,9 +197,21 @@ class Word2Vec:
             raise NotFittedError("the model has no vectors yet: call fit() first")
         return self._vectors
 
-    def fit(self, corpus: CorpusInput, *, callbacks: Sequence[ProgressCallback] = ()) -> Word2Vec:
+    def fit(
+        self,
+        corpus: CorpusInput,
+        *,
+        callbacks: Sequence[ProgressCallback] = (),
+        output: str | os.PathLike | None = None,
+    ) -> Word2Vec:
         """Learn vectors from ``corpus``: a path (file, folder, glob, ``-`` for stdin), an
-        iterable of token lists, or an iterable of strings (tokenised on whitespace)."""
+        iterable of token lists, or an iterable of strings (tokenised on whitespace).
+
+        ``output`` names where the model will be saved: once the vocabulary is known, and
+        before any training, its filesystem is checked for room, so that a run is never
+        lost at its save. Raises TrainingDivergedError (and keeps no vectors) when the loss
+        or the weights stop being finite, which a too large ``lr`` causes.
+        """
         reading = time.perf_counter()
         vocab, encoded, stats = read_corpus(
             corpus,
@@ -176,6 +222,7 @@ class Word2Vec:
         )
         self._read_seconds = time.perf_counter() - reading
         n_words = len(vocab)
+        self._check_resources(n_words, output)
         width = padded_width(self.dim)
         syn0 = initial_vectors(n_words, self.dim, self.seed, width)
         empty_i64 = np.zeros(1, dtype=np.int64)
@@ -196,33 +243,62 @@ class Word2Vec:
         arch = ARCHITECTURES[self.architecture]
         loss = LOSSES[self.loss]
         shared = self.kernel == "fast"
+        seed = kernel_seed(self.seed)
 
         def train_one(epoch: int, chunk: int, first: int, end: int, words_done: int):
             return train_chunk(
                 arch, loss, shared, encoded.ids, encoded.offsets, first, end, syn0, out,
                 hot_rows, keep, noise, tree, self.window, self.negative, self.cbow_mean,
-                max_targets, self.lr, self.min_lr, words_done, words_total, self.seed, epoch,
+                max_targets, self.lr, self.min_lr, words_done, words_total, seed, epoch,
                 chunk,
             )  # fmt: skip
 
         train_one(0, 0, 0, 0, 0)
         started = time.time()
-        summary = train(
-            encoded,
-            train_one,
-            epochs=self.epochs,
-            workers=self.workers,
-            lr_start=self.lr,
-            lr_end=self.min_lr,
-            shuffle_seed=self.seed if self.shuffle else None,
-            callbacks=callbacks,
-        )
+        try:
+            summary = train(
+                encoded,
+                train_one,
+                epochs=self.epochs,
+                workers=self.workers,
+                lr_start=self.lr,
+                lr_end=self.min_lr,
+                shuffle_seed=self.seed if self.shuffle else None,
+                callbacks=callbacks,
+            )
+        except Diverged as diverged:
+            raise self._diverged(str(diverged)) from None
+        if not (np.isfinite(syn0).all() and np.isfinite(out).all()):
+            raise self._diverged("the weights are no longer finite at the end of training")
         self._vectors = Vectors(vocab, np.ascontiguousarray(syn0[:, : self.dim]))
         self.output_weights = np.ascontiguousarray(out[:, : self.dim])
         self.training = summary
         self.read_stats = stats
         self._trained_at = started
         return self
+
+    def _diverged(self, what: str) -> TrainingDivergedError:
+        return TrainingDivergedError(
+            f"training diverged ({what}); nothing was saved: lower lr (it was {self.lr:g})"
+        )
+
+    def _check_resources(self, n_words: int, output: str | os.PathLike | None) -> None:
+        """Refuse, before allocating anything, a run whose matrices would not fit in memory
+        or whose model would not fit on the output's disk."""
+        width = padded_width(self.dim)
+        matrices = 2 * n_words * width * 4
+        span = 2 * self.window
+        targets = max(self.negative + 1, 64)
+        scratch = self.workers * span * (2 * width + 2 * targets) * 4
+        copies = 2 * n_words * self.dim * 4
+        ensure_available(
+            matrices + scratch + copies + n_words * 16,
+            f"training {n_words:,} words x {self.dim} dimensions",
+            suggestion="lower dim, or raise min_count or set max_vocab_size",
+        )
+        if output is not None:
+            model_bytes = 2 * n_words * self.dim * 4 + n_words * 64
+            check_free_space(output, model_bytes, f"a model of {n_words:,} words")
 
     def training_info(self) -> dict[str, Any]:
         """Figures of the last fit, as stored in a saved model's meta.json."""

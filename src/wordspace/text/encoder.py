@@ -10,6 +10,7 @@ the blocks are encoded in order into one corpus.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -31,6 +32,11 @@ MAX_SCAN_THREADS = 4
 """Scanning threads at most, whatever is asked: each thread keeps its own table of nearly the
 whole vocabulary (about 30 MB for the 300,000 types of 20M enwiki tokens), and reading is a
 small part of a training run once it is split in two to four."""
+MAX_TOKEN_BYTES = 64 << 20
+"""The most bytes the reader buffers for one token (a run without whitespace): it holds a
+whole token in memory, so without a bound an endless stream with no whitespace (stdin, a
+pipe) would fill the memory. A token still open when the buffer reaches this size is refused
+as not text; one that ends the input within a smaller buffer is read whole."""
 _ORDER_SHIFT = 32
 """A type's first occurrence is recorded as block index << 32 plus its position in the
 block, so blocks must hold fewer than 2**32 tokens (they hold a few million)."""
@@ -58,9 +64,13 @@ def _grown(array: np.ndarray, used: int, size: int = 0, fill: int | None = None)
 
 
 def _fill(stream: BinaryIO, view: memoryview) -> int:
+    """Read into ``view`` until it is full or the stream ends. A non-blocking stream with no
+    data ready is an error, not an end: taking it for one would cut the corpus short."""
     got = 0
     while got < len(view):
         n = stream.readinto(view[got:])
+        if n is None:
+            raise BlockingIOError(errno.EAGAIN, "non-blocking stream has no data ready")
         if not n:
             break
         got += n
@@ -225,6 +235,8 @@ class CorpusEncoder:
             cut = end if final else k.last_boundary(block, end, self.byte_classes)
             if cut == 0 and not final:
                 del block
+                if end >= MAX_TOKEN_BYTES:
+                    raise InputError(self._token_too_long(name))
                 buf.extend(bytes(len(buf)))
                 carry = end
                 continue
@@ -240,6 +252,16 @@ class CorpusEncoder:
             self._submit(buf, cut, final, line_open)
             buf = following
             line_open = next_open
+
+    def _token_too_long(self, name: str) -> str:
+        """The message for a token over ``MAX_TOKEN_BYTES``, naming the line it starts on
+        (the lines of the source's blocks scanned so far, plus one)."""
+        source = len(self._sources) - 1
+        line = 1 + sum(block.newlines for block in self._collect() if block.source == source)
+        return (
+            f"{name}:{line}: holds a token (bytes without whitespace) of more than "
+            f"{MAX_TOKEN_BYTES >> 20} MiB; this is not text to train on"
+        )
 
     def feed_blocks(self, blocks: Iterable[bytes], name: str) -> None:
         """Scan blocks that each end at a sentence boundary (no token spans two blocks)."""

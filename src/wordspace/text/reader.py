@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import lzma
 import os
 from collections.abc import Iterable
@@ -11,7 +12,7 @@ from wordspace.corpus import MAX_SENTENCE_LENGTH, Corpus, ReadStats
 from wordspace.errors import InputError
 from wordspace.text.encoder import TEXT_CLASSES, CorpusEncoder
 from wordspace.text.sentences import sentence_blocks
-from wordspace.text.sources import describe, resolve_sources
+from wordspace.text.sources import STDIN, Source, describe, resolve_sources
 from wordspace.vocab import Vocabulary
 
 _DECOMPRESSION_ERRORS: tuple[type[Exception], ...] = (OSError, EOFError, lzma.LZMAError)
@@ -35,6 +36,25 @@ def _is_path_input(corpus: object) -> bool:
     )
 
 
+def _read_source(encoder: CorpusEncoder, source: Source) -> None:
+    """Feed one source to the encoder. Any operating-system or decompression error while
+    opening or reading it (EIO, a folder, a truncated archive, a closed stdin) becomes an
+    :class:`InputError` naming the source."""
+    try:
+        with source.open() as stream:
+            encoder.feed_stream(stream, source.name)
+    except _DECOMPRESSION_ERRORS as exc:
+        raise InputError(f"{source.name}: {_failure(source, exc)}") from exc
+
+
+def _failure(source: Source, exc: Exception) -> str:
+    """What went wrong reading a source, in words."""
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    if source.path == STDIN and isinstance(exc, OSError) and exc.errno == errno.EBADF:
+        return f"stdin is closed ({reason}); pipe text into the command or give a file"
+    return f"cannot read ({reason or type(exc).__name__})"
+
+
 def read_corpus(
     corpus: CorpusInput,
     *,
@@ -55,11 +75,7 @@ def read_corpus(
         name = describe(sources)
         encoder = CorpusEncoder(TEXT_CLASSES, threads)
         for source in sources:
-            with source.open() as stream:
-                try:
-                    encoder.feed_stream(stream, source.name)
-                except _DECOMPRESSION_ERRORS as exc:
-                    raise InputError(f"{source.name}: cannot read ({exc})") from exc
+            _read_source(encoder, source)
     else:
         name = "<corpus iterable>"
         classes, blocks = sentence_blocks(corpus)
