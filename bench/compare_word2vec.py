@@ -26,6 +26,7 @@ import argparse
 import gzip
 import itertools
 import json
+import os
 import re
 import subprocess
 import sys
@@ -108,8 +109,11 @@ this script would report at least this script's own size (which grows as it eval
 vectors); a small launcher floors it at a few MB instead."""
 
 
-def measured(cmd: list[str], log: Path) -> tuple[float, float, str]:
-    """Run ``cmd``; return wall seconds, peak RSS in MB and its stdout."""
+def measured(
+    cmd: list[str], log: Path, env: dict[str, str] | None = None
+) -> tuple[float, float, str]:
+    """Run ``cmd`` (in environment ``env``, default ours); return wall seconds, peak RSS in MB
+    and its stdout."""
     rss_file = log.with_suffix(".maxrss")
     with open(log, "wb") as out:
         started = time.perf_counter()
@@ -117,6 +121,7 @@ def measured(cmd: list[str], log: Path) -> tuple[float, float, str]:
             [sys.executable, "-c", LAUNCHER, str(rss_file), *cmd],
             stdout=out,
             stderr=subprocess.STDOUT,
+            env=env,
         )
         wall = time.perf_counter() - started
     text = log.read_text(errors="replace")
@@ -162,19 +167,25 @@ def run_gensim(args, corpus: Path, work: Path, seed: int, threads: int) -> Resul
     return Result(name, wall, rss, rate, output)
 
 
-def run_wordspace(args, corpus: Path, work: Path, seed: int, kernel: str, threads: int) -> Result:
-    output = work / f"wordspace-{kernel}-{threads}"
+def run_wordspace(
+    args, corpus: Path, work: Path, seed: int, kernel: str, threads: int, src: str | None = None
+) -> Result:
+    """Train with our CLI; with ``src``, with the package found there (another checkout's
+    ``src`` folder, e.g. a worktree of the commit before a change) instead of ours."""
+    tag = "baseline" if src else "wordspace"
+    output = work / f"{tag}-{kernel}-{threads}"
+    env = None if src is None else {**os.environ, "PYTHONPATH": src}
     cmd = [
-        str(BIN / "wordspace"), "train", args.arch, str(corpus), "-o", str(output),
+        sys.executable, "-m", "wordspace.cli", "train", args.arch, str(corpus), "-o", str(output),
         "--dim", str(args.dim), "--window", str(args.window), "--loss", args.loss,
         "--negative", str(args.negative), "--sample", str(args.sample),
         "--min-count", str(args.min_count), "--epochs", str(args.epochs),
         "--workers", str(threads), "--lr", str(args.lr), "--kernel", kernel,
         "--seed", str(seed), "--quiet", "--json",
     ]  # fmt: skip
-    wall, rss, text = measured(cmd, work / f"wordspace-{kernel}.log")
+    wall, rss, text = measured(cmd, work / f"{tag}-{kernel}.log", env)
     report = json.loads(text[text.index("{") :])
-    name = "wordspace" if kernel == "fast" else f"wordspace ({kernel})"
+    name = tag if kernel == "fast" else f"{tag} ({kernel})"
     if threads != args.threads:
         name += f", {threads} thread{'s' if threads > 1 else ''}"
     phases = {
@@ -232,7 +243,12 @@ def compare(args, corpus: Path, tokens: int) -> None:
         "wordspace": lambda w, seed: run_wordspace(args, corpus, w, seed, "fast", args.threads),
         "classic": lambda w, seed: run_wordspace(args, corpus, w, seed, "classic", args.threads),
         "wordspace-1": lambda w, seed: run_wordspace(args, corpus, w, seed, "fast", 1),
+        "baseline": lambda w, seed: run_wordspace(
+            args, corpus, w, seed, "fast", args.threads, src=args.baseline_src
+        ),
     }
+    if "baseline" in args.tools.split(",") and not args.baseline_src:
+        raise SystemExit("--tools baseline needs --baseline-src (a checkout's src folder)")
     tools = args.tools.split(",")
     runs: list[list[Result]] = [[] for _ in tools]
     with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
@@ -316,7 +332,13 @@ def main() -> None:
         default="c,gensim,wordspace",
         help="comma list of c, gensim, wordspace, classic (wordspace's classic kernel), "
         "wordspace-1 and gensim-1 (one thread each; gensim's learning rate then decays over "
-        "the whole corpus, as documented, instead of over each worker's share)",
+        "the whole corpus, as documented, instead of over each worker's share), baseline "
+        "(wordspace from --baseline-src)",
+    )
+    parser.add_argument(
+        "--baseline-src",
+        help="src folder of another wordspace checkout (e.g. `git worktree add /tmp/old "
+        "HEAD~1`, then /tmp/old/src) for the baseline tool: old and new code side by side",
     )
     args = parser.parse_args()
     if not ENWIKI.exists():
