@@ -8,9 +8,12 @@ drop_stale_kernels()
 
 from wordspace.errors import (
     InputError,
+    InsufficientMemoryError,
     ModelFileError,
     NotFittedError,
+    OutputError,
     ParameterError,
+    TrainingDivergedError,
     WordspaceError,
 )
 from wordspace.formats import export, load
@@ -22,10 +25,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "InputError",
+    "InsufficientMemoryError",
     "ModelFileError",
     "NotFittedError",
+    "OutputError",
     "ParameterError",
     "Progress",
+    "TrainingDivergedError",
     "Vectors",
     "Word2Vec",
     "WordspaceError",

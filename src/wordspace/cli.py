@@ -117,7 +117,7 @@ class Format(StrEnum):
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 ModelArg = Annotated[
-    Path,
+    str,
     typer.Argument(
         help="Model: native folder, word2vec .txt/.bin, fastText .bin/.vec.",
         metavar="MODEL",
@@ -133,7 +133,7 @@ def _print_json(document: dict[str, Any]) -> None:
     print(json.dumps(json_safe(document), indent=2))
 
 
-def _load(path: Path):
+def _load(path: str):
     from wordspace.formats import load
 
     return load(path)
@@ -145,7 +145,7 @@ def _check_k(k: int) -> int:
     return k
 
 
-def _require_vectors(vectors, words: tuple[str, ...], model: Path) -> None:
+def _require_vectors(vectors, words: tuple[str, ...], model: str) -> None:
     """Refuse words the model can give no vector for (unseen words of a subword model
     are answered from their n-grams)."""
     for word in words:
@@ -377,7 +377,7 @@ def analogy(
 
 
 def _write_model(
-    source: Path,
+    source: str,
     target: Path,
     *,
     from_format: Format | None,

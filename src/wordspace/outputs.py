@@ -19,7 +19,6 @@ from pathlib import Path
 from wordspace.errors import OutputError
 from wordspace.fileio import check_writable
 
-
 FILE_SUFFIXES = (".txt", ".vec", ".bin")
 """Names that ask for a file format (with or without ``.gz``); other names are folders."""
 

@@ -22,26 +22,39 @@ from wordspace.hashing import bytes_equal, hash_bytes, table_capacity
 
 @njit(nogil=True, cache=True)
 def _build_index(blob, offsets, slots):
-    mask = len(slots) - 1
+    """Place every word in the open-addressing table ``slots`` (all -1 on entry); returns
+    False, instead of probing forever, when the table has no room left for a word."""
+    size = len(slots)
+    mask = size - 1
     for w in range(len(offsets) - 1):
         slot = np.int64(hash_bytes(blob, offsets[w], offsets[w + 1]) & np.uint64(mask))
+        probes = 0
         while slots[slot] >= 0:
+            probes += 1
+            if probes >= size:
+                return False
             slot = (slot + 1) & mask
         slots[slot] = w
+    return True
 
 
 @njit(nogil=True, cache=True)
 def lookup(slots, blob, offsets, key, start, end):
-    """Index of the word ``key[start:end]`` (UTF-8 bytes), or -1."""
+    """Index of the word ``key[start:end]`` (UTF-8 bytes), or -1.
+
+    Probing stops at an empty slot and, whatever the table holds (a corrupt file may leave
+    none empty), after visiting every slot once.
+    """
     mask = len(slots) - 1
     slot = np.int64(hash_bytes(key, start, end) & np.uint64(mask))
-    while True:
+    for _ in range(len(slots)):
         w = slots[slot]
         if w < 0:
             return -1
         if bytes_equal(blob, offsets[w], offsets[w + 1], key, start, end):
             return w
         slot = (slot + 1) & mask
+    return -1
 
 
 @njit(nogil=True, cache=True)
@@ -56,6 +69,15 @@ def _utf8_blob(words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     np.cumsum([len(e) for e in encoded], out=offsets[1:])
     blob = np.frombuffer(b"".join(encoded), dtype=np.uint8)
     return blob, offsets
+
+
+def _decode(data: bytes) -> str:
+    """UTF-8 as ``_utf8_blob`` encodes it (lone surrogates pass), with ill-formed bytes
+    replaced instead of raising."""
+    try:
+        return data.decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError:
+        return data.decode("utf-8", "replace")
 
 
 class Vocabulary:
@@ -73,7 +95,8 @@ class Vocabulary:
         self.counts = counts
         if slots is None:
             slots = np.full(table_capacity(len(counts)), -1, dtype=np.int32)
-            _build_index(blob, offsets, slots)
+            if not _build_index(blob, offsets, slots):
+                raise ValueError(f"a table of {len(slots)} slots cannot index {len(counts)} words")
         self.slots = slots
 
     @classmethod
@@ -111,13 +134,14 @@ class Vocabulary:
         return isinstance(word, str) and self.index(word) >= 0
 
     def word(self, i: int) -> str:
-        """The word at position ``i``."""
-        return bytes(self.blob[self.offsets[i] : self.offsets[i + 1]]).decode("utf-8")
+        """The word at position ``i`` (bytes that are not UTF-8, which only a corrupt file
+        holds, come out as U+FFFD rather than as an error)."""
+        return _decode(bytes(self.blob[self.offsets[i] : self.offsets[i + 1]]))
 
     @cached_property
     def words(self) -> list[str]:
         """All words, most frequent first (decoded once, on first use)."""
-        text = bytes(self.blob).decode("utf-8", "surrogatepass")
+        text = _decode(bytes(self.blob))
         if len(text) == len(self.blob):
             ends = self.offsets[1:].tolist()
             starts = self.offsets[:-1].tolist()

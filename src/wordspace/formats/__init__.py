@@ -14,8 +14,9 @@ import numpy as np
 
 from wordspace.errors import ModelFileError, ParameterError
 from wordspace.formats import fasttext
+from wordspace.formats.files import model_path, read_head, regular_file
 from wordspace.formats.native import is_native, load_vectors, read_meta
-from wordspace.formats.word2vec import read_word2vec, write_word2vec
+from wordspace.formats.word2vec import is_binary_file, read_word2vec, write_word2vec
 from wordspace.vectors import Vectors
 from wordspace.vocab import Vocabulary
 
@@ -23,40 +24,41 @@ FORMATS = ("native", "word2vec-txt", "word2vec-bin", "fasttext-bin", "fasttext-v
 EXPORT_FORMATS = FORMATS
 Model = Vectors | fasttext.FastTextModel
 WORD2VEC_LAYOUTS = {
-    "word2vec": None,
     "word2vec-txt": False,
     "fasttext-vec": False,
     "word2vec-bin": True,
 }
-"""Formats in the word2vec layout, and whether each is binary (None: tell by content)."""
+"""Formats in the word2vec layout, and whether each is binary."""
 
 
 def _is_fasttext_bin(path: Path) -> bool:
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(4)
-    except OSError:
-        return False
+    head = read_head(path, 4)
     return len(head) == 4 and int.from_bytes(head, "little", signed=True) == fasttext.MAGIC
 
 
 def detect_format(path: str | os.PathLike) -> str:
-    """The format of an existing model file or folder, from its content."""
-    target = Path(path)
+    """The format of an existing model file or folder, one of FORMATS, from its content
+    (compressed or not). Only fastText's text vectors and word2vec text, which look alike,
+    are told apart by the name: ``.vec`` (or ``.vec.gz``) is fastText's."""
+    target = model_path(path)
     if target.is_dir() or is_native(target):
         return "native"
     if not target.exists():
         raise ModelFileError(f"{target}: no such model file or folder")
+    regular_file(target)
     if _is_fasttext_bin(target):
         return "fasttext-bin"
+    if is_binary_file(target):
+        return "word2vec-bin"
     name = target.name.removesuffix(".gz")
-    return "fasttext-vec" if name.endswith(".vec") else "word2vec"
+    return "fasttext-vec" if name.endswith(".vec") else "word2vec-txt"
 
 
 def output_format(path: str | os.PathLike, source: Model) -> str:
     """The format a file name asks for: ``.txt`` word2vec text, ``.vec`` fastText text,
     ``.bin`` fastText's model for fastText sources and word2vec binary otherwise, and a name
-    without these suffixes a native folder."""
+    without these suffixes a native folder. A further ``.gz`` has the word2vec layouts
+    written gzip-compressed (a fastText ``.bin`` is always written plain, to be mapped)."""
     name = Path(path).name.removesuffix(".gz")
     if name.endswith(".txt"):
         return "word2vec-txt"
@@ -81,7 +83,7 @@ def load_model(
     fmt = format or detect_format(path)
     if fmt == "native":
         if read_meta(path).get("kind") == "fasttext":
-            return fasttext.load_native(path, mmap=mmap)
+            return fasttext.load_native(path, mmap=mmap, verify=verify)
         return load_vectors(path, mmap=mmap, verify=verify)
     if fmt == "fasttext-bin":
         return fasttext.read_fasttext_bin(path, mmap=mmap)

@@ -24,6 +24,7 @@ import numpy as np
 
 from wordspace.errors import ModelFileError
 from wordspace.fileio import atomic_file
+from wordspace.formats.files import compression, regular_file
 from wordspace.kernels import dictionary as kd
 from wordspace.kernels.numtext import gather_ranges
 from wordspace.kernels.subwords import compose_vocabulary
@@ -188,18 +189,34 @@ def _vocabulary(buf, starts, ends, counts) -> Vocabulary:
     return Vocabulary(blob, offsets, counts.astype(np.int64))
 
 
-def read_fasttext_bin(path: str | os.PathLike, *, mmap: bool = True) -> FastTextModel:
-    """Read a Facebook fastText ``.bin`` model (versions 11 and 12, unsupervised or
-    supervised). The matrices are memory-mapped from the file unless ``mmap=False``."""
-    path = Path(path)
+def _map(path: Path) -> np.memmap:
+    """The file's bytes, memory-mapped; a compressed model is refused (it would have to be
+    read into memory whole, and fastText itself cannot read it either)."""
     try:
         if path.stat().st_size == 0:
             raise _fail(path, "file is empty")
         buf = np.memmap(path, dtype=np.uint8, mode="r")
-    except FileNotFoundError:
-        raise _fail(path, "no such file") from None
     except OSError as exc:
-        raise _fail(path, f"cannot read ({exc.strerror})") from exc
+        raise _fail(path, f"cannot read ({exc.strerror or exc})") from None
+    kind = compression(bytes(buf[:6]))
+    if kind is not None:
+        raise _fail(path, f"is {kind}-compressed; decompress it first (fastText models are mapped)")
+    return buf
+
+
+def _check_args(path: Path, args: dict[str, Any]) -> None:
+    """Refuse training arguments that would size memory or loops absurdly."""
+    if not 0 < args["dim"] <= _MAX_DIM or args["bucket"] < 0:
+        raise _fail(path, f"implausible arguments dim={args['dim']} bucket={args['bucket']}")
+    if not (0 <= args["minn"] <= _MAX_NGRAM and 0 <= args["maxn"] <= _MAX_NGRAM):
+        raise _fail(path, f"implausible n-gram lengths minn={args['minn']} maxn={args['maxn']}")
+
+
+def read_fasttext_bin(path: str | os.PathLike, *, mmap: bool = True) -> FastTextModel:
+    """Read a Facebook fastText ``.bin`` model (versions 11 and 12, unsupervised or
+    supervised). The matrices are memory-mapped from the file unless ``mmap=False``."""
+    path = regular_file(path)
+    buf = _map(path)
     head = np.dtype([("magic", "<i4"), ("version", "<i4")])
     signature = _take(path, buf, 0, head, "header")
     if int(signature["magic"]) != MAGIC:
@@ -209,10 +226,7 @@ def read_fasttext_bin(path: str | os.PathLike, *, mmap: bool = True) -> FastText
         raise _fail(path, f"fastText format version {version} is not supported (11 and 12 are)")
     raw_args = _take(path, buf, head.itemsize, ARGS, "arguments")
     args = {name: raw_args[name].item() for name in ARGS.names}
-    if not 0 < args["dim"] <= _MAX_DIM or args["bucket"] < 0:
-        raise _fail(path, f"implausible arguments dim={args['dim']} bucket={args['bucket']}")
-    if not (0 <= args["minn"] <= _MAX_NGRAM and 0 <= args["maxn"] <= _MAX_NGRAM):
-        raise _fail(path, f"implausible n-gram lengths minn={args['minn']} maxn={args['maxn']}")
+    _check_args(path, args)
     if version == 11 and args["model"] == 3:
         args["maxn"] = 0
     pos = head.itemsize + ARGS.itemsize
@@ -302,26 +316,51 @@ def save_native(model: FastTextModel, path: str | os.PathLike) -> None:
     save_vectors(model.vectors(), path, kind="fasttext", fasttext=fasttext, extra_arrays=extra)
 
 
-def load_native(path: str | os.PathLike, *, mmap: bool = True) -> FastTextModel:
-    """The fastText model saved by ``save_native``, memory-mapped."""
-    from wordspace.formats.native import load_array, load_vectors, load_vocab, read_meta
+def _native_info(meta_path: Path, meta: dict[str, Any]) -> tuple[dict[str, Any], int, int]:
+    """The "fasttext" entry of a native model's meta.json: (args, ntokens, version), each
+    checked for type and plausibility so that loading cannot fail later on a missing key."""
+    info = meta.get("fasttext")
+    if not isinstance(info, dict) or not isinstance(info.get("args"), dict):
+        raise _fail(meta_path, '"fasttext" must be an object with "args", "ntokens", "version"')
+    args = dict(info["args"])
+    for name in ARGS.names:
+        value = args.get(name)
+        number, wanted = (int | float, "a number") if name == "t" else (int, "an integer")
+        if not isinstance(value, number) or isinstance(value, bool):
+            raise _fail(meta_path, f"fasttext.args.{name} must be {wanted}, got {value!r:.40}")
+    for key in ("ntokens", "version"):
+        if not isinstance(info.get(key), int) or isinstance(info.get(key), bool):
+            raise _fail(meta_path, f"fasttext.{key} must be an integer, got {info.get(key)!r:.40}")
+    _check_args(meta_path, args)
+    return args, info["ntokens"], info["version"]
+
+
+def load_native(
+    path: str | os.PathLike, *, mmap: bool = True, verify: bool = False
+) -> FastTextModel:
+    """The fastText model saved by ``save_native``, memory-mapped (checksums checked with
+    ``verify=True``)."""
+    from wordspace.formats.native import META, load_array, load_vectors, load_vocab, read_meta
 
     meta = read_meta(path)
     if meta.get("kind") != "fasttext":
         raise _fail(Path(path), "not a fastText model (it holds plain vectors)")
-    info = meta["fasttext"]
-    vectors = load_vectors(path, mmap=mmap)
+    args, ntokens, version = _native_info(Path(path) / META, meta)
+    vectors = load_vectors(path, mmap=mmap, verify=verify)
     labels = None
     if "labels_blob" in meta["arrays"]:
-        labels = load_vocab(path, meta, mmap=mmap, verify=False, prefix="labels")
+        labels = load_vocab(path, meta, mmap=mmap, verify=verify, prefix="labels")
+    input_matrix = load_array(path, meta, "input", mmap=mmap, verify=verify)
+    output_matrix = load_array(path, meta, "output", mmap=mmap, verify=verify)
+    dims = {vectors.dim, input_matrix.shape[1], output_matrix.shape[1]}
+    if dims != {args["dim"]} or input_matrix.shape[0] < len(vectors):
+        raise _fail(
+            Path(path),
+            f"the input {list(input_matrix.shape)} and output {list(output_matrix.shape)} "
+            f"matrices do not fit {len(vectors)} words of dimension {args['dim']}",
+        )
     model = FastTextModel(
-        dict(info["args"]),
-        vectors.vocab,
-        load_array(path, meta, "input", mmap=mmap, verify=False),
-        load_array(path, meta, "output", mmap=mmap, verify=False),
-        labels,
-        int(info["ntokens"]),
-        int(info["version"]),
+        args, vectors.vocab, input_matrix, output_matrix, labels, ntokens, version
     )
     model._vectors = vectors
     return model

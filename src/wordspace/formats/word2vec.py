@@ -3,19 +3,25 @@
 Both start with a header line "count dim". A text row is the word and ``dim`` decimal
 numbers separated by spaces; a binary row is the word, one space and ``dim`` little-endian
 float32 values, followed by a newline in the C tool's files and by nothing in gensim's.
-Readers accept either, and trailing blanks, CRLF line ends and blank lines between rows.
+Readers accept either, and trailing blanks, CRLF line ends and blank lines between rows;
+a gzip-compressed file is recognised by its content, and a name ending in ``.gz`` is written
+compressed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
 from wordspace.errors import ModelFileError
 from wordspace.fileio import atomic_file
+from wordspace.formats.files import model_path, read_bytes, read_head
 from wordspace.kernels import numtext
 from wordspace.kernels.utf8 import repair_strings
 from wordspace.memory import ensure_available
@@ -24,25 +30,13 @@ from wordspace.vocab import Vocabulary
 
 UNICODE_ERRORS = ("strict", "replace", "ignore")
 _HEADER_MAX = 256
+_MAX_DIM = 1 << 20
+_ROW_WINDOW = 1 << 20
 _WRITE_BLOCK_BYTES = 64 << 20
 _CONVERT_HINT = (
     "convert it once with `wordspace convert FILE FOLDER --to native` and load the folder, "
     "which is memory-mapped (or read fewer words with limit=)"
 )
-
-
-def _read_bytes(path: Path) -> np.ndarray:
-    try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as handle:
-                return np.frombuffer(handle.read(), dtype=np.uint8)
-        if path.stat().st_size == 0:
-            raise ModelFileError(f"{path}: file is empty")
-        return np.memmap(path, dtype=np.uint8, mode="r")
-    except OSError as exc:
-        if isinstance(exc, FileNotFoundError):
-            raise ModelFileError(f"{path}: no such file") from exc
-        raise ModelFileError(f"{path}: cannot read ({exc})") from exc
 
 
 def _parse_header(path: Path, buf: np.ndarray) -> tuple[int, int, int]:
@@ -57,24 +51,56 @@ def _parse_header(path: Path, buf: np.ndarray) -> tuple[int, int, int]:
         raise ModelFileError(
             f"{path}: header {head[:newline][:60]!r} is not 'count dim' (not a word2vec file?)"
         ) from None
-    if count < 0 or dim <= 0:
+    if count < 0 or not 0 < dim <= _MAX_DIM:
         raise ModelFileError(f"{path}: header promises {count} words of dimension {dim}")
     return count, dim, newline + 1
 
 
+def _sample_size(dim: int) -> int:
+    """Bytes of the first row that tell text from binary: a text row of ``dim`` values is
+    rarely longer (a binary one is ``4 * dim`` bytes); at most 1 MiB, whatever the header
+    claims, since the start of a long line tells as well."""
+    return min(4096 + 64 * dim, _ROW_WINDOW)
+
+
+def _is_number(field: bytes) -> bool:
+    try:
+        float(field)
+    except ValueError:
+        return False
+    return True
+
+
 def _looks_binary(buf: np.ndarray, start: int, dim: int) -> bool:
-    """A text file's first row is a word and exactly ``dim`` numbers on one line."""
-    sample = bytes(buf[start : start + 4096 + 32 * dim]).lstrip(b"\r\n")
+    """Whether the rows from ``buf[start]`` on are binary, from the first row: a text row is
+    a word and decimal numbers on one line. A line of ``dim`` numbers is text; so is a line
+    of two or more numbers when the header's dimension is wrong, so that the error says so
+    instead of reading text as floats. Raw float32 bytes practically never look like that
+    (it takes two number-like runs of bytes, a blank between them and a newline)."""
+    raw = bytes(buf[start : start + _sample_size(dim)])
+    sample = raw.lstrip(b"\r\n")
     line_end = sample.find(b"\n")
     fields = (sample if line_end < 0 else sample[:line_end]).split()
-    if len(fields) != dim + 1:
+    if line_end < 0 and start + len(raw) < len(buf):
+        fields = fields[:-1]
+    values = fields[1:]
+    if len(values) != dim and len(values) < 2:
         return True
-    try:
-        for field in fields[1:]:
-            float(field)
-    except ValueError:
-        return True
-    return False
+    return not all(_is_number(field) for field in values)
+
+
+def is_binary_file(path: str | os.PathLike) -> bool:
+    """Whether the word2vec file at ``path`` (plain or gzip) is binary, from its header and
+    first row only."""
+    path = model_path(path)
+    head = read_head(path, _HEADER_MAX)
+    if not head:
+        raise ModelFileError(f"{path}: file is empty")
+    count, dim, start = _parse_header(path, np.frombuffer(head, dtype=np.uint8))
+    if count == 0:
+        return False
+    sample = read_head(path, start + _sample_size(dim) + 1)
+    return _looks_binary(np.frombuffer(sample, dtype=np.uint8), start, dim)
 
 
 def _words_vocab(
@@ -102,6 +128,42 @@ def _line_of(buf: np.ndarray, pos: int) -> int:
     return int(np.count_nonzero(buf[: min(pos, len(buf))] == 10)) + 1
 
 
+def _values_in_row(buf: np.ndarray, row_start: int) -> str:
+    """How many values the text row starting at ``row_start`` holds ("over N" for a line
+    longer than the window looked at)."""
+    window = bytes(buf[row_start : row_start + _ROW_WINDOW])
+    line, newline, _ = window.partition(b"\n")
+    values = len(line.split()) - 1
+    return str(values) if newline or row_start + len(window) >= len(buf) else f"over {values}"
+
+
+def _row_error(
+    path: Path,
+    buf: np.ndarray,
+    reached: tuple[int, int, int],
+    starts: np.ndarray,
+    count: int,
+    dim: int,
+    binary: bool,
+) -> ModelFileError:
+    """The error for a parse that stopped at (status, row, position)."""
+    status, row, pos = reached
+    where = f"word {row + 1}" if binary else f"line {_line_of(buf, pos)}"
+    if status in (numtext.TOO_MANY_VALUES, numtext.TOO_FEW_VALUES):
+        side = "more" if status == numtext.TOO_MANY_VALUES else "fewer"
+        problem = (
+            f"row {row + 1} has {_values_in_row(buf, int(starts[row]))} values, {side} than "
+            f"the header's {dim} values per row"
+        )
+    else:
+        problem = {
+            numtext.TRUNCATED: f"file ends early: header promises {count} rows of {dim} values",
+            numtext.BAD_NUMBER: "value is not a number",
+            numtext.EMPTY_WORD: "empty word",
+        }[status]
+    return ModelFileError(f"{path}: {where}: {problem}")
+
+
 def read_word2vec(
     path: str | os.PathLike,
     *,
@@ -115,8 +177,8 @@ def read_word2vec(
     """
     if unicode_errors not in UNICODE_ERRORS:
         raise ValueError(f"unicode_errors must be one of {UNICODE_ERRORS}, got {unicode_errors!r}")
-    path = Path(path)
-    buf = _read_bytes(path)
+    path = model_path(path)
+    buf = read_bytes(path)
     count, dim, start = _parse_header(path, buf)
     rows = count if limit is None else min(count, max(0, limit))
     if binary is None:
@@ -141,14 +203,7 @@ def read_word2vec(
     else:
         status, row, pos = numtext.parse_text_rows(buf, start, len(buf), rows, matrix, starts, ends)
     if status != numtext.OK:
-        where = f"word {row + 1}" if binary else f"line {_line_of(buf, pos)}"
-        problem = {
-            numtext.TRUNCATED: f"file ends early: header promises {count} rows of {dim} values",
-            numtext.BAD_NUMBER: "value is not a number",
-            numtext.TOO_MANY_VALUES: f"row has more than the header's {dim} values",
-            numtext.EMPTY_WORD: "empty word",
-        }[status]
-        raise ModelFileError(f"{path}: {where}: {problem}")
+        raise _row_error(path, buf, (status, row, pos), starts, count, dim, binary)
     first_bad, n_bad = numtext.nonfinite_rows(matrix)
     if n_bad:
         raise ModelFileError(
@@ -161,16 +216,27 @@ def _row_blocks(n_rows: int, row_bytes: int) -> range:
     return range(0, n_rows, max(1, _WRITE_BLOCK_BYTES // max(row_bytes, 1)))
 
 
+@contextlib.contextmanager
+def _compressed_as_named(raw: BinaryIO, path: Path) -> Iterator[BinaryIO | gzip.GzipFile]:
+    """``raw`` itself, or a gzip stream into it when the file's name ends in ``.gz``."""
+    if path.suffix != ".gz":
+        yield raw
+        return
+    with gzip.GzipFile(path.stem, mode="wb", compresslevel=6, fileobj=raw, mtime=0) as packed:
+        yield packed
+
+
 def write_word2vec(
     vectors: Vectors, path: str | os.PathLike, *, binary: bool = False, decimals: int = 6
 ) -> None:
-    """Write word2vec text (values as C's ``%.6f``, like the C tool) or binary, atomically.
+    """Write word2vec text (values as C's ``%.6f``, like the C tool) or binary, atomically;
+    gzip-compressed when ``path`` ends in ``.gz``.
 
     Rows are formatted in compiled blocks of about 64 MB, whatever the size of the model.
     """
     vocab = vectors.vocab
     n, dim = len(vectors), vectors.dim
-    with atomic_file(path) as handle:
+    with atomic_file(path) as raw, _compressed_as_named(raw, Path(path)) as handle:
         handle.write(f"{n} {dim}\n".encode())
         longest = int(np.diff(vocab.offsets).max(initial=0))
         per_row = longest + 2 + (4 * dim if binary else dim * (decimals + 22))

@@ -15,6 +15,7 @@ TRUNCATED = 1
 BAD_NUMBER = 2
 TOO_MANY_VALUES = 3
 EMPTY_WORD = 4
+TOO_FEW_VALUES = 5
 
 _POW10 = np.array([10.0**i for i in range(23)], dtype=np.float64)
 
@@ -113,11 +114,22 @@ def parse_float(buf, i, end):
 
 
 @njit(nogil=True, cache=True)
+def _only_blank_after(buf, pos, end):
+    """Whether ``buf[pos:end]`` holds nothing but blanks and newlines."""
+    while pos < end:
+        if not (_is_blank(buf[pos]) or buf[pos] == 10):
+            return False
+        pos += 1
+    return True
+
+
+@njit(nogil=True, cache=True)
 def parse_text_rows(buf, pos, end, n_rows, out, word_starts, word_ends):
     """Parse ``n_rows`` text rows "word v1 ... vd" from ``buf[pos:end]`` into ``out``.
 
     Blank lines before a row are skipped; trailing blanks and CR are allowed. Returns
-    (status, row reached, position reached).
+    (status, row reached, position reached): a row that stops short of ``d`` values is
+    TOO_FEW_VALUES when more rows follow it, TRUNCATED when the file ends there.
     """
     dim = out.shape[1]
     for r in range(n_rows):
@@ -132,8 +144,11 @@ def parse_text_rows(buf, pos, end, n_rows, out, word_starts, word_ends):
         for j in range(dim):
             while pos < end and _is_blank(buf[pos]):
                 pos += 1
-            if pos >= end or buf[pos] == 10:
+            if pos >= end:
                 return TRUNCATED, r, pos
+            if buf[pos] == 10:
+                status = TRUNCATED if _only_blank_after(buf, pos, end) else TOO_FEW_VALUES
+                return status, r, pos
             value, after = parse_float(buf, pos, end)
             if after == pos or (after < end and not _is_blank(buf[after]) and buf[after] != 10):
                 return BAD_NUMBER, r, pos
