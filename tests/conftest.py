@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gzip
 import itertools
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -36,3 +39,50 @@ def enwiki_lines(tmp_path_factory):
         return made[n]
 
     return make
+
+
+TINY_SENTENCES = [
+    "the quick brown fox jumps over the lazy dog",
+    "a lazy dog sleeps in the warm sun all day",
+    "the brown dog and the quick fox are friends",
+]
+
+
+@pytest.fixture(scope="session")
+def tiny_corpus(tmp_path_factory):
+    """A 120-line corpus of 26 words: enough for every verb to run in a second."""
+    path = tmp_path_factory.mktemp("tiny") / "tiny.txt"
+    path.write_text("\n".join(TINY_SENTENCES * 40) + "\n")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_corpus, tmp_path_factory):
+    """A native CBOW model of dimension 8 trained on ``tiny_corpus`` by the CLI."""
+    out = tmp_path_factory.mktemp("tiny-model") / "m"
+    command = [sys.executable, "-m", "wordspace", "train", "cbow", str(tiny_corpus), "-o"]
+    result = subprocess.run(
+        [*command, str(out), "--dim", "8", "--epochs", "1", "-q"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def finishes(work, seconds: float = 60):
+    """``work()``'s result (or its exception), failing the test when it runs for ever."""
+    box: dict = {}
+
+    def target() -> None:
+        try:
+            box["value"] = work()
+        except BaseException as exc:  # handed to the test below
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        pytest.fail(f"still running after {seconds} s: it hangs")
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")

@@ -20,12 +20,6 @@ from hypothesis import strategies as st
 
 from wordspace import cli
 
-SENTENCES = [
-    "the quick brown fox jumps over the lazy dog",
-    "a lazy dog sleeps in the warm sun all day",
-    "the brown dog and the quick fox are friends",
-]
-
 
 def wordspace(*args, stdin=None, timeout=120, env=None):
     return subprocess.run(
@@ -36,21 +30,6 @@ def wordspace(*args, stdin=None, timeout=120, env=None):
         timeout=timeout,
         env=env,
     )
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    path = tmp_path_factory.mktemp("corpus") / "tiny.txt"
-    path.write_text("\n".join(SENTENCES * 40) + "\n")
-    return path
-
-
-@pytest.fixture(scope="module")
-def model(corpus, tmp_path_factory):
-    out = tmp_path_factory.mktemp("model") / "m"
-    result = wordspace("train", "cbow", corpus, "-o", out, "--dim", "8", "--epochs", "1", "-q")
-    assert result.returncode == 0, result.stderr
-    return out
 
 
 def one_error_line(result, status=2):
@@ -100,9 +79,9 @@ def test_errors_under_json_are_one_json_object_on_stdout(tmp_path):
 
 
 @pytest.mark.parametrize("k", ["0", "-5"])
-def test_neighbors_and_analogy_refuse_a_k_below_one(model, k):
-    assert "-k" in one_error_line(wordspace("neighbors", model, "the", "-k", k))
-    assert "-k" in one_error_line(wordspace("analogy", model, "the", "dog", "fox", "-k", k))
+def test_neighbors_and_analogy_refuse_a_k_below_one(tiny_model, k):
+    assert "-k" in one_error_line(wordspace("neighbors", tiny_model, "the", "-k", k))
+    assert "-k" in one_error_line(wordspace("analogy", tiny_model, "the", "dog", "fox", "-k", k))
 
 
 @pytest.mark.parametrize(
@@ -118,23 +97,25 @@ def test_neighbors_and_analogy_refuse_a_k_below_one(model, k):
         ("--lr", "nan", "lr"),
     ],
 )
-def test_parameters_that_size_memory_or_time_are_bounded(corpus, tmp_path, option, value, named):
-    result = wordspace("train", "skipgram", corpus, "-o", tmp_path / "m", option, value, "-q")
+def test_parameters_that_size_memory_or_time_are_bounded(
+    tiny_corpus, tmp_path, option, value, named
+):
+    result = wordspace("train", "skipgram", tiny_corpus, "-o", tmp_path / "m", option, value, "-q")
     assert named in one_error_line(result)
     assert not (tmp_path / "m").exists()
 
 
-def test_a_full_64_bit_seed_trains(corpus, tmp_path):
+def test_a_full_64_bit_seed_trains(tiny_corpus, tmp_path):
     result = wordspace(
-        "train", "skipgram", corpus, "-o", tmp_path / "m", "--seed", str(2**64 - 1),
+        "train", "skipgram", tiny_corpus, "-o", tmp_path / "m", "--seed", str(2**64 - 1),
         "--epochs", "1", "--dim", "8", "-q",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
 
 
-def test_too_many_workers_are_capped_with_a_note(corpus, tmp_path):
+def test_too_many_workers_are_capped_with_a_note(tiny_corpus, tmp_path):
     result = wordspace(
-        "train", "skipgram", corpus, "-o", tmp_path / "m", "--workers", "100000000",
+        "train", "skipgram", tiny_corpus, "-o", tmp_path / "m", "--workers", "100000000",
         "--epochs", "1", "--dim", "8", "-q", "--json",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -142,9 +123,9 @@ def test_too_many_workers_are_capped_with_a_note(corpus, tmp_path):
     assert json.loads(result.stdout)["vocab_size"] > 10
 
 
-def test_closed_stdout_pipe_ends_quietly(model):
+def test_closed_stdout_pipe_ends_quietly(tiny_model):
     process = subprocess.Popen(
-        [sys.executable, "-m", "wordspace", "neighbors", model, "the", "-k", "20"],
+        [sys.executable, "-m", "wordspace", "neighbors", tiny_model, "the", "-k", "20"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -153,8 +134,17 @@ def test_closed_stdout_pipe_ends_quietly(model):
     assert b"Traceback" not in err
 
 
-def _start_long_training(corpus, tmp_path, *, terminal=False):
-    args = [sys.executable, "-m", "wordspace", "train", "skipgram", corpus, "-o", tmp_path / "m"]
+def _start_long_training(tiny_corpus, tmp_path, *, terminal=False):
+    args = [
+        sys.executable,
+        "-m",
+        "wordspace",
+        "train",
+        "skipgram",
+        tiny_corpus,
+        "-o",
+        tmp_path / "m",
+    ]
     args += ["--epochs", "10000", "--dim", "64", "--sample", "0"]
     if not terminal:
         return subprocess.Popen(args, stderr=subprocess.PIPE), None
@@ -190,8 +180,8 @@ def _drain(fd):
         out += chunk
 
 
-def test_ctrl_c_prints_interrupted_and_saves_nothing(corpus, tmp_path):
-    process, _ = _start_long_training(corpus, tmp_path)
+def test_ctrl_c_prints_interrupted_and_saves_nothing(tiny_corpus, tmp_path):
+    process, _ = _start_long_training(tiny_corpus, tmp_path)
     assert b"%" in _wait_for_training(process, process.stderr.fileno())
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)
@@ -201,8 +191,8 @@ def test_ctrl_c_prints_interrupted_and_saves_nothing(corpus, tmp_path):
     assert "Traceback" not in err and not (tmp_path / "m").exists()
 
 
-def test_sigterm_on_a_terminal_restores_the_cursor(corpus, tmp_path):
-    process, leader = _start_long_training(corpus, tmp_path, terminal=True)
+def test_sigterm_on_a_terminal_restores_the_cursor(tiny_corpus, tmp_path):
+    process, leader = _start_long_training(tiny_corpus, tmp_path, terminal=True)
     try:
         before = _wait_for_training(process, leader)
         assert b"%" in before, before
@@ -315,10 +305,10 @@ def run_measured(args, timeout):
     derandomize=True,
 )
 @given(choice=_option_and_value())
-def test_any_value_of_a_numeric_train_option_exits_cleanly(corpus, tmp_path, choice):
+def test_any_value_of_a_numeric_train_option_exits_cleanly(tiny_corpus, tmp_path, choice):
     option, value = choice
     out = tmp_path / "fuzzed"
-    args = ["train", "skipgram", corpus, "-o", out, "-q", option, value]
+    args = ["train", "skipgram", tiny_corpus, "-o", out, "-q", option, value]
     if option != "--epochs":
         args += ["--epochs", "1"]
     measured = run_measured(args, FUZZ_TIMEOUT)

@@ -27,6 +27,8 @@ from wordspace.text.reader import read_corpus
 from wordspace.text.sources import resolve_sources
 from wordspace.vocab import Vocabulary
 
+from .conftest import finishes
+
 TEXT = b"the cat sat on the mat\nthe dog sat\n"
 AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
@@ -38,26 +40,6 @@ def counts_of(spec) -> dict[str, int]:
 
 def paths_of(spec) -> list[str]:
     return [source.path for source in resolve_sources(spec)]
-
-
-def finishes(work, seconds: float = 20):
-    """``work()``'s result (or its exception), failing the test when it runs for ever."""
-    box: dict = {}
-
-    def target() -> None:
-        try:
-            box["value"] = work()
-        except BaseException as exc:  # handed to the test below
-            box["error"] = exc
-
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    if thread.is_alive():
-        pytest.fail(f"still running after {seconds} s: it hangs")
-    if "error" in box:
-        raise box["error"]
-    return box.get("value")
 
 
 def bytes_stdin(data: bytes) -> io.TextIOWrapper:

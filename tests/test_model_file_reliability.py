@@ -9,7 +9,6 @@ import gzip
 import json
 import os
 import shutil
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -31,27 +30,9 @@ from wordspace.formats.native import load_vectors
 from wordspace.formats.word2vec import read_word2vec, write_word2vec
 from wordspace.vocab import Vocabulary
 
+from .conftest import finishes
+
 WORDS = ["the", "of", "zürich", "日本", "x"]
-
-
-def finishes(work, seconds: float = 60):
-    """``work()``'s result (or its exception), failing the test when it runs for ever."""
-    box: dict = {}
-
-    def target() -> None:
-        try:
-            box["value"] = work()
-        except BaseException as exc:  # handed to the test below
-            box["error"] = exc
-
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    if thread.is_alive():
-        pytest.fail(f"still running after {seconds} s: it hangs")
-    if "error" in box:
-        raise box["error"]
-    return box.get("value")
 
 
 def one_line_error(error_type, work, *names: str) -> str:

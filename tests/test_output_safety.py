@@ -24,22 +24,7 @@ from wordspace.fileio import remove_stale_temporaries
 from wordspace.formats import save
 from wordspace.training import _work_items
 
-from .test_cli_boundary import SENTENCES, one_error_line, wordspace
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    path = tmp_path_factory.mktemp("corpus") / "tiny.txt"
-    path.write_text("\n".join(SENTENCES * 40) + "\n")
-    return path
-
-
-@pytest.fixture(scope="module")
-def model(corpus, tmp_path_factory):
-    out = tmp_path_factory.mktemp("model") / "m"
-    result = wordspace("train", "cbow", corpus, "-o", out, "--dim", "8", "--epochs", "1", "-q")
-    assert result.returncode == 0, result.stderr
-    return out
+from .test_cli_boundary import one_error_line, wordspace
 
 
 def _tiny_vectors(value: float = 1.0) -> Vectors:
@@ -47,42 +32,44 @@ def _tiny_vectors(value: float = 1.0) -> Vectors:
 
 
 @pytest.mark.parametrize("verb", ["convert", "export"])
-def test_writing_over_an_existing_file_needs_force(model, tmp_path, verb):
+def test_writing_over_an_existing_file_needs_force(tiny_model, tmp_path, verb):
     precious = tmp_path / "c.txt"
     precious.write_text("my corpus\n")
     extra = ["-f", "word2vec-txt"] if verb == "export" else []
-    result = wordspace(verb, model, precious, *extra)
+    result = wordspace(verb, tiny_model, precious, *extra)
     assert "--force" in one_error_line(result)
     assert precious.read_text() == "my corpus\n"
-    result = wordspace(verb, model, precious, *extra, "--force")
+    result = wordspace(verb, tiny_model, precious, *extra, "--force")
     assert result.returncode == 0, result.stderr
     assert load(precious).dim == 8
 
 
-def test_convert_refuses_a_folder_that_is_not_a_model(model, tmp_path):
+def test_convert_refuses_a_folder_that_is_not_a_model(tiny_model, tmp_path):
     folder = tmp_path / "stuff"
     folder.mkdir()
     (folder / "notes.txt").write_text("keep me")
-    assert "not a wordspace model" in one_error_line(wordspace("convert", model, folder))
+    assert "not a wordspace model" in one_error_line(wordspace("convert", tiny_model, folder))
     assert (folder / "notes.txt").read_text() == "keep me"
 
 
 @pytest.mark.parametrize("where", ["/sys/m", "/proc/m", "/dev/null/m"])
-def test_an_unwritable_output_is_refused_before_training(corpus, where):
+def test_an_unwritable_output_is_refused_before_training(tiny_corpus, where):
     started = time.monotonic()
-    result = wordspace("train", "skipgram", corpus, "-o", where, "--epochs", "10000")
+    result = wordspace("train", "skipgram", tiny_corpus, "-o", where, "--epochs", "10000")
     line = one_error_line(result)
     assert where in line and "epoch" not in result.stderr
     assert time.monotonic() - started < 60
 
 
-def test_an_immutable_parent_folder_is_refused_before_training(corpus, tmp_path):
+def test_an_immutable_parent_folder_is_refused_before_training(tiny_corpus, tmp_path):
     parent = tmp_path / "locked"
     parent.mkdir()
     if subprocess.run(["chattr", "+i", str(parent)], capture_output=True).returncode != 0:
         pytest.skip("chattr +i is not available here")
     try:
-        result = wordspace("train", "skipgram", corpus, "-o", parent / "m", "--epochs", "10000")
+        result = wordspace(
+            "train", "skipgram", tiny_corpus, "-o", parent / "m", "--epochs", "10000"
+        )
         assert "cannot write" in one_error_line(result)
     finally:
         subprocess.run(["chattr", "-i", str(parent)], check=True)
@@ -104,8 +91,8 @@ def small_disk(tmp_path):
         subprocess.run(["umount", str(disk)], check=False)
 
 
-def test_a_model_too_big_for_the_disk_is_refused_before_training(corpus, small_disk):
-    result = wordspace("train", "skipgram", corpus, "-o", small_disk / "m", "--dim", "20000")
+def test_a_model_too_big_for_the_disk_is_refused_before_training(tiny_corpus, small_disk):
+    result = wordspace("train", "skipgram", tiny_corpus, "-o", small_disk / "m", "--dim", "20000")
     line = one_error_line(result)
     assert "on disk" in line and "epoch" not in result.stderr
 
@@ -125,20 +112,20 @@ def test_a_full_disk_during_a_save_is_one_line_and_keeps_the_old_model(small_dis
     assert [p.name for p in small_disk.iterdir() if p.name.endswith(".tmp")] == []
 
 
-def test_a_diverging_run_stops_and_saves_nothing(corpus, tmp_path):
-    result = wordspace("train", "skipgram", corpus, "-o", tmp_path / "m", "--lr", "10", "-q")
+def test_a_diverging_run_stops_and_saves_nothing(tiny_corpus, tmp_path):
+    result = wordspace("train", "skipgram", tiny_corpus, "-o", tmp_path / "m", "--lr", "10", "-q")
     line = one_error_line(result)
     assert "diverged" in line and "lower lr" in line
     assert not (tmp_path / "m").exists()
 
 
-def test_divergence_is_an_error_in_python_too(corpus):
+def test_divergence_is_an_error_in_python_too(tiny_corpus):
     with pytest.raises(TrainingDivergedError, match="lr"):
-        Word2Vec("skipgram", dim=8, lr=10.0, epochs=1, workers=1).fit(str(corpus))
+        Word2Vec("skipgram", dim=8, lr=10.0, epochs=1, workers=1).fit(str(tiny_corpus))
 
 
-def test_meta_json_holds_no_bare_nan(corpus, tmp_path):
-    model = Word2Vec("cbow", dim=8, epochs=1, workers=1).fit(str(corpus))
+def test_meta_json_holds_no_bare_nan(tiny_corpus, tmp_path):
+    model = Word2Vec("cbow", dim=8, epochs=1, workers=1).fit(str(tiny_corpus))
     model.training.epoch_losses = [float("nan")]
     model.save(tmp_path / "m")
     text = (tmp_path / "m" / "meta.json").read_text()
@@ -188,10 +175,10 @@ def test_temporaries_of_running_saves_and_other_names_are_left_alone(tmp_path):
     assert mine.exists() and other.exists()
 
 
-def test_retraining_into_a_model_folder_keeps_files_the_user_added(corpus, tmp_path):
+def test_retraining_into_a_model_folder_keeps_files_the_user_added(tiny_corpus, tmp_path):
     out = tmp_path / "m"
     for round_ in range(2):
-        result = wordspace("train", "cbow", corpus, "-o", out, "--dim", "8", "--epochs", "1")
+        result = wordspace("train", "cbow", tiny_corpus, "-o", out, "--dim", "8", "--epochs", "1")
         assert result.returncode == 0, result.stderr
         if round_ == 0:
             (out / "NOTES.md").write_text("how I trained this\n")
@@ -220,7 +207,7 @@ def test_saved_models_and_exports_respect_the_umask(tmp_path):
 
 
 def test_training_matrices_beyond_available_memory_are_refused_before_allocation(
-    corpus, monkeypatch
+    tiny_corpus, monkeypatch
 ):
     import wordspace.memory as memory
     import wordspace.models.word2vec as word2vec
@@ -230,7 +217,7 @@ def test_training_matrices_beyond_available_memory_are_refused_before_allocation
         word2vec, "initial_vectors", lambda *a, **k: pytest.fail("allocated before the check")
     )
     with pytest.raises(InsufficientMemoryError, match="lower dim"):
-        Word2Vec("skipgram", dim=5000, workers=1).fit(str(corpus))
+        Word2Vec("skipgram", dim=5000, workers=1).fit(str(tiny_corpus))
 
 
 def test_the_work_list_is_made_one_epoch_at_a_time():
