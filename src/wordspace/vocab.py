@@ -22,20 +22,14 @@ from wordspace.hashing import bytes_equal, hash_bytes, table_capacity
 
 @njit(nogil=True, cache=True)
 def _build_index(blob, offsets, slots):
-    """Place every word in the open-addressing table ``slots`` (all -1 on entry); returns
-    False, instead of probing forever, when the table has no room left for a word."""
-    size = len(slots)
-    mask = size - 1
+    """Place every word in the open-addressing table ``slots`` (all -1 on entry, and larger
+    than the vocabulary, as ``table_capacity`` makes it, so an empty slot always remains)."""
+    mask = len(slots) - 1
     for w in range(len(offsets) - 1):
         slot = np.int64(hash_bytes(blob, offsets[w], offsets[w + 1]) & np.uint64(mask))
-        probes = 0
         while slots[slot] >= 0:
-            probes += 1
-            if probes >= size:
-                return False
             slot = (slot + 1) & mask
         slots[slot] = w
-    return True
 
 
 @njit(nogil=True, cache=True)
@@ -95,8 +89,7 @@ class Vocabulary:
         self.counts = counts
         if slots is None:
             slots = np.full(table_capacity(len(counts)), -1, dtype=np.int32)
-            if not _build_index(blob, offsets, slots):
-                raise ValueError(f"a table of {len(slots)} slots cannot index {len(counts)} words")
+            _build_index(blob, offsets, slots)
         self.slots = slots
 
     @classmethod
