@@ -130,7 +130,7 @@ def test_bad_input_files_exit_2_with_one_line(bad_inputs, name, fragments):
         (["--dim", "0"], "dim"),
         (["--window", "-1"], "window"),
         (["--negative", "0"], "negative"),
-        (["--loss", "softmax"], "loss"),
+        (["--loss", "ova"], "loss"),
         (["--epochs", "0"], "epochs"),
         (["--sample", "-1"], "sample"),
         (["--dim", "ten"], "dim"),

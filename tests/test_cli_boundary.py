@@ -326,6 +326,7 @@ def test_unseen_words_of_a_subword_model_are_answered_by_the_cli(tmp_path):
     import numpy as np
 
     from wordspace import Vectors
+    from wordspace.formats.native import save_vectors
     from wordspace.subwords import CharNgrams
     from wordspace.vocab import Vocabulary
 
@@ -334,12 +335,12 @@ def test_unseen_words_of_a_subword_model_are_answered_by_the_cli(tmp_path):
     base = Vectors.from_words(words, rng.random((5, 8), dtype=np.float32))
     ngrams = CharNgrams(rng.random((100, 8), dtype=np.float32), 3, 6)
     vocab = Vocabulary.from_words(words)
-    Vectors(vocab, base.matrix, ngrams).save(tmp_path / "sub")
+    save_vectors(Vectors(vocab, base.matrix, ngrams), tmp_path / "sub")
     result = wordspace("neighbors", tmp_path / "sub", "parisian", "-k", "2", "--json")
     assert result.returncode == 0, result.stderr
     assert len(json.loads(result.stdout)["neighbors"]) == 2
     result = wordspace("analogy", tmp_path / "sub", "paris", "parisian", "rome")
     assert result.returncode == 0, result.stderr
     plain = tmp_path / "plain"
-    base.save(plain)
+    save_vectors(base, plain)
     assert "not in the vocabulary" in one_error_line(wordspace("neighbors", plain, "parisian"))

@@ -12,12 +12,12 @@ import pytest
 from wordspace import ModelFileError, Vectors, load
 from wordspace.formats import convert
 from wordspace.formats.fasttext import (
-    FastTextModel,
     load_native,
     read_fasttext_bin,
     save_native,
     write_fasttext_bin,
 )
+from wordspace.models.fasttext import FastTextModel
 
 from .conftest import SHARED_DATA, require
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from wordspace import ModelFileError, OutputError, Vectors, Word2Vec, export, load
-from wordspace.formats.native import load_vectors
+from wordspace.formats.native import load_vectors, save_vectors
 from wordspace.formats.word2vec import read_word2vec, write_word2vec
 
 WORD2VEC_C = Path(sys.executable).parent / "word2vec"
@@ -32,7 +32,7 @@ def test_native_save_and_load_round_trips_memory_mapped(trained, tmp_path):
 
 
 def test_verify_detects_a_corrupted_array(trained, tmp_path):
-    trained.vectors.save(tmp_path / "m")
+    save_vectors(trained.vectors, tmp_path / "m")
     load_vectors(tmp_path / "m", verify=True)
     data = bytearray((tmp_path / "m" / "vectors.npy").read_bytes())
     data[-7] ^= 0xFF
@@ -46,7 +46,7 @@ def test_saving_never_replaces_a_folder_that_is_not_a_model(trained, tmp_path):
     precious.mkdir()
     (precious / "thesis.tex").write_text("years of work")
     with pytest.raises(OutputError, match="not a model"):
-        trained.vectors.save(precious)
+        save_vectors(trained.vectors, precious)
     assert (precious / "thesis.tex").read_text() == "years of work"
 
 
@@ -188,7 +188,7 @@ def test_vectors_from_words_round_trip_through_text(tmp_path):
 
 
 def test_a_corrupt_vocabulary_index_is_refused_not_followed(trained, tmp_path):
-    trained.vectors.save(tmp_path / "m")
+    save_vectors(trained.vectors, tmp_path / "m")
     index = np.load(tmp_path / "m" / "vocab_index.npy")
     index[index >= 0] += 10**6
     np.save(tmp_path / "m" / "vocab_index.npy", index)
@@ -197,7 +197,7 @@ def test_a_corrupt_vocabulary_index_is_refused_not_followed(trained, tmp_path):
 
 
 def test_loading_a_native_model_builds_no_python_word_list(trained, tmp_path):
-    trained.vectors.save(tmp_path / "m")
+    save_vectors(trained.vectors, tmp_path / "m")
     vectors = load(tmp_path / "m")
     assert "words" not in vectors.vocab.__dict__
     assert vectors.vocab.index("the") == trained.vectors.vocab.index("the")

@@ -10,13 +10,9 @@ from hypothesis import strategies as st
 
 from wordspace import ModelFileError, Vectors
 from wordspace.formats import load_model
-from wordspace.formats.fasttext import (
-    FastTextModel,
-    default_args,
-    read_fasttext_bin,
-    write_fasttext_bin,
-)
+from wordspace.formats.fasttext import read_fasttext_bin, write_fasttext_bin
 from wordspace.formats.word2vec import read_word2vec, write_word2vec
+from wordspace.models.fasttext import FastTextModel, default_args
 from wordspace.vocab import Vocabulary
 
 FUZZ = settings(

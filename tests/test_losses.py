@@ -1,7 +1,7 @@
 """The four losses: each SGD step against a float64 numpy reference, and a planted rule fitted.
 
 Negative sampling and hierarchical softmax come from ``kernels.losses`` (``draw_*`` then
-``logistic_block``, as ``score_against_target`` composes them), the full softmax and
+``logistic_block``, as the shared step's ``train_group`` composes them), the full softmax and
 one-vs-all from ``kernels.softmax``. Every reference is only the loss, written in float64
 numpy; its gradient comes from central differences, so the kernels' closed-form updates
 are checked against the definition rather than against a second copy of the same formula.
@@ -12,12 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from wordspace.kernels.losses import (
-    HIERARCHICAL_SOFTMAX,
-    NEGATIVE_SAMPLING,
-    logistic_block,
-    score_against_target,
-)
+from wordspace.kernels.engine import OutputRows, new_block, new_scratch, train_group
+from wordspace.kernels.losses import logistic_block
 from wordspace.kernels.random import seeded
 from wordspace.kernels.simd import LANES
 from wordspace.kernels.softmax import (
@@ -27,7 +23,7 @@ from wordspace.kernels.softmax import (
     softmax_block,
     softmax_rows,
 )
-from wordspace.vocab import huffman_tree, noise_distribution
+from wordspace.losses import prepare_loss
 
 DIM = 27
 """Real columns of every row; rows are padded with zeros to ``WIDTH``."""
@@ -168,45 +164,33 @@ def _one_vs_all(hidden, out, positives, lr, group, hot_start=None):
 
 
 class _Logistic:
-    """What ``train_chunk`` hands ``score_against_target`` for ``n_words`` words with
-    ``counts`` (sorted descending): the loss tables, the output matrix and the scratch."""
+    """One group of the shared step (``engine.train_group``) for ``n_words`` words with
+    ``counts`` (sorted descending): the prepared loss, the output matrix and the scratch."""
 
     def __init__(self, loss, counts, negative, span):
-        counts = np.asarray(counts, np.int64)
-        n_words = len(counts)
-        no_tree = (np.zeros(1, np.int64), np.zeros(0, np.uint8), np.zeros(0, np.int32))
-        no_noise = (np.ones(1, np.float32), np.zeros(1, np.int32))
-        if loss == NEGATIVE_SAMPLING:
-            self.noise, self.tree = noise_distribution(counts, 0.75), no_tree
-            n_out, max_targets = n_words, negative + 1
-        else:
-            self.noise, self.tree = no_noise, huffman_tree(counts)
-            n_out, max_targets = n_words - 1, int(np.diff(self.tree[0]).max())
-        self.targets = (loss, self.noise, self.tree, negative)
-        self.out = np.zeros((n_out, WIDTH), np.float32)
-        whole = -(-max_targets // LANES) * LANES
-        grad = np.zeros((span, WIDTH), np.float32)
-        self.buf = (
-            np.empty((1, WIDTH), np.float32), grad, np.zeros((span, whole), np.float32),
-            np.empty(max_targets, np.int64), np.zeros(whole, np.float32),
-            np.empty(span, np.int64), np.empty(span, np.int64),
-            np.empty(max_targets, np.int64), _addresses(grad),
-        )  # fmt: skip
+        prepared = prepare_loss(loss, counts, negative=negative)
+        self.tables = prepared.tables
+        self.tree = (self.tables.code_offsets, self.tables.codes, self.tables.points)
+        self.out = np.zeros((prepared.output_rows, WIDTH), np.float32)
+        self.outputs = OutputRows(self.out, self.out[:0], len(self.out))
+        self.block = new_block(span, span, 1)
+        self.scratch = new_scratch(WIDTH, span, self.tables, self.outputs)
 
     def step(self, hidden, target, lr, rng):
-        """Train the rows of ``hidden`` (one block) on ``target``; returns (grad, loss,
+        """Train the rows of ``hidden`` (one group) on ``target``; returns (grad, loss,
         output rows, labels) of the step."""
         n_in = len(hidden)
-        self.buf[6][:n_in] = _addresses(hidden)
-        self.buf[7][:] = 0
-        outputs = (self.out, self.out[:0], len(self.out))
-        loss = score_against_target(
-            self.targets, outputs, n_in, target, np.float32(lr), rng, self.buf
+        self.block.target_ids[0] = target
+        self.block.target_offsets[:2] = (0, 1)
+        self.scratch.hidden_rows[:n_in] = _addresses(hidden)
+        self.scratch.out_rows[:] = 0
+        loss = train_group(
+            self.block, 0, n_in, self.outputs, self.tables, np.float32(lr), rng, self.scratch
         )
         # The rows and labels written by the draw; labels past them are zero.
-        n_out = int(np.count_nonzero(self.buf[7]))  # output-row addresses are never 0
-        rows = self.buf[3][:n_out].copy()
-        return self.buf[1][:n_in].copy(), loss, rows, self.buf[4][:n_out].copy()
+        n_out = int(np.count_nonzero(self.scratch.out_rows))  # addresses are never 0
+        rows = self.scratch.out_ids[:n_out].copy()
+        return self.scratch.grad[:n_in].copy(), loss, rows, self.scratch.labels[:n_out].copy()
 
 
 # ---------------------------------------------------------------- gradients
@@ -263,19 +247,18 @@ def test_one_vs_all_step_is_minus_lr_times_the_gradient_of_the_loss(n_in, n_out,
 
 @pytest.mark.parametrize(("loss", "n_in", "group"), [("ns", 1, 1), ("ns", 6, 6), ("hs", 6, 4)])
 def test_logistic_step_drawn_for_a_target_is_minus_lr_times_the_gradient(loss, n_in, group):
-    # score_against_target draws the output rows (target and noise words, or the Huffman
+    # train_group draws the output rows (target and noise words, or the Huffman
     # path) and trains the block: noise words shared by the whole block, path nodes in
     # groups of four hidden rows.
     rng = np.random.default_rng(5)
     counts = np.sort(rng.integers(1, 500, 40))[::-1]
-    code = NEGATIVE_SAMPLING if loss == "ns" else HIERARCHICAL_SOFTMAX
-    model = _Logistic(code, counts, negative=8, span=8)
+    model = _Logistic(loss, counts, negative=8, span=8)
     model.out[:] = _rows(len(model.out), 0.5, rng)
     hidden = _rows(n_in, 0.5, rng)
     target, lr = 37, 0.05
     out_before = model.out.copy()
     grad, got_loss, rows, labels = model.step(hidden, target, lr, seeded(3, 0, 0))
-    if code == NEGATIVE_SAMPLING:
+    if loss == "ns":
         assert rows[0] == target and labels[0] == 1.0
         assert len(rows) > 1 and (rows[1:] != target).all() and not labels[1:].any()
     else:
@@ -438,10 +421,10 @@ def test_one_vs_all_fits_a_planted_top_two_rule(projected):
     assert precision_at_2 > 0.85
 
 
-def _word_log_probabilities(code, model, hidden):
+def _word_log_probabilities(loss, model, hidden):
     """log P(word | hidden) up to a constant (negative sampling: the scores), every word."""
     scores = hidden.astype(np.float64) @ model.out.T
-    if code == NEGATIVE_SAMPLING:
+    if loss == "ns":
         return scores
     offsets, codes, points = model.tree
     return np.stack(
@@ -459,13 +442,12 @@ def _word_log_probabilities(code, model, hidden):
 @pytest.mark.parametrize("loss", ["ns", "hs"])
 def test_logistic_losses_fit_planted_clusters(clustered, loss):
     # The classes are the "words"; each example draws its own noise words (or walks its
-    # word's Huffman path) through score_against_target, as an unshared skip-gram pair does.
+    # word's Huffman path) through train_group, as an unshared skip-gram pair does.
     # (An argmax-of-projection rule would not do for hierarchical softmax: a node's "which
     # half of the words" is not linear in the hidden vector, and it tops out near 65%.)
     hidden, labels = clustered
     counts = np.bincount(labels[:N_TRAIN], minlength=N_CLASSES)
-    code = NEGATIVE_SAMPLING if loss == "ns" else HIERARCHICAL_SOFTMAX
-    model = _Logistic(code, counts, negative=5, span=1)
+    model = _Logistic(loss, counts, negative=5, span=1)
     rng = seeded(1, 0, 0)
 
     def epoch(lr):
@@ -475,7 +457,7 @@ def test_logistic_losses_fit_planted_clusters(clustered, loss):
         return total / N_TRAIN
 
     start, last = _fit(epoch, 4, 0.5)
-    log_p = _word_log_probabilities(code, model, hidden[N_TRAIN:])
+    log_p = _word_log_probabilities(loss, model, hidden[N_TRAIN:])
     accuracy = (log_p.argmax(axis=1) == labels[N_TRAIN:]).mean()
     assert last < 0.2 * start
     assert accuracy > 0.9

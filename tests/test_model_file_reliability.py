@@ -19,15 +19,10 @@ from hypothesis import strategies as st
 from wordspace import ModelFileError, Vectors
 from wordspace.errors import InsufficientMemoryError
 from wordspace.formats import FORMATS, convert, detect_format, load, load_model
-from wordspace.formats.fasttext import (
-    FastTextModel,
-    default_args,
-    read_fasttext_bin,
-    save_native,
-    write_fasttext_bin,
-)
-from wordspace.formats.native import load_vectors
+from wordspace.formats.fasttext import read_fasttext_bin, save_native, write_fasttext_bin
+from wordspace.formats.native import load_vectors, save_vectors
 from wordspace.formats.word2vec import read_word2vec, write_word2vec
+from wordspace.models.fasttext import FastTextModel, default_args
 from wordspace.vocab import Vocabulary
 
 from .conftest import finishes
@@ -55,7 +50,7 @@ def vectors() -> Vectors:
 
 @pytest.fixture
 def native(vectors, tmp_path) -> Path:
-    vectors.save(tmp_path / "model")
+    save_vectors(vectors, tmp_path / "model")
     return tmp_path / "model"
 
 
@@ -241,7 +236,7 @@ def test_float64_vectors_are_converted_to_float32_on_load(native, vectors):
 
 def test_float64_vectors_are_saved_as_float32(vectors, tmp_path):
     wide = Vectors(vectors.vocab, vectors.matrix.astype(np.float64))
-    wide.save(tmp_path / "m")
+    save_vectors(wide, tmp_path / "m")
     assert np.load(tmp_path / "m" / "vectors.npy", mmap_mode="r").dtype == np.float32
     assert isinstance(load(tmp_path / "m").matrix, np.memmap)
 
@@ -398,7 +393,7 @@ def test_detect_format_gives_only_names_in_formats(tmp_path, vectors):
     write_word2vec(vectors, tmp_path / "a.vec.gz")
     write_word2vec(vectors, tmp_path / "a.bin.gz", binary=True)
     write_fasttext_bin(_fasttext_model(), tmp_path / "m.bin")
-    vectors.save(tmp_path / "native")
+    save_vectors(vectors, tmp_path / "native")
     expected = {
         "a.txt": "word2vec-txt",
         "a.bin": "word2vec-bin",
@@ -408,6 +403,7 @@ def test_detect_format_gives_only_names_in_formats(tmp_path, vectors):
         "m.bin": "fasttext-bin",
         "native": "native",
     }
+    assert set(expected.values()) == set(FORMATS), "a file of every format"
     for name, fmt in expected.items():
         assert detect_format(tmp_path / name) == fmt
         assert fmt in FORMATS
@@ -456,7 +452,7 @@ def test_binary_files_are_still_told_from_text(tmp_path, vectors):
 
 
 def test_an_empty_path_is_refused_not_read_as_the_current_folder(tmp_path, vectors, monkeypatch):
-    vectors.save(tmp_path / "here")
+    save_vectors(vectors, tmp_path / "here")
     monkeypatch.chdir(tmp_path / "here")
     for work in (lambda: load(""), lambda: load_vectors(""), lambda: read_word2vec("")):
         assert "empty path" in one_line_error(ModelFileError, work)
@@ -529,7 +525,7 @@ FUZZ = settings(
 def native_files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("fuzz") / "m"
     rng = np.random.default_rng(3)
-    Vectors.from_words(WORDS, rng.normal(size=(5, 4))).save(folder)
+    save_vectors(Vectors.from_words(WORDS, rng.normal(size=(5, 4))), folder)
     return {path.name: path.read_bytes() for path in folder.iterdir()}
 
 

@@ -22,6 +22,7 @@ from wordspace import Vectors, Word2Vec, load
 from wordspace.errors import InsufficientMemoryError, OutputError, TrainingDivergedError
 from wordspace.fileio import remove_stale_temporaries
 from wordspace.formats import save
+from wordspace.formats.native import save_vectors
 from wordspace.training import _work_items
 
 from .test_cli_boundary import one_error_line, wordspace
@@ -145,14 +146,15 @@ KILLED_SAVER = textwrap.dedent(
         time.sleep(60)
     native.np.save = slow_save
     words = [f"w{i}" for i in range(1000)]
-    Vectors.from_words(words, np.ones((1000, 8), dtype=np.float32)).save(sys.argv[1])
+    vectors = Vectors.from_words(words, np.ones((1000, 8), dtype=np.float32))
+    native.save_vectors(vectors, sys.argv[1])
     """
 )
 
 
 def test_a_save_removes_the_temporaries_that_killed_saves_left(tmp_path):
     target = tmp_path / "model"
-    _tiny_vectors().save(target)
+    save_vectors(_tiny_vectors(), target)
     saver = subprocess.Popen(
         [sys.executable, "-c", KILLED_SAVER, str(target)], stdout=subprocess.PIPE, text=True
     )
@@ -161,7 +163,7 @@ def test_a_save_removes_the_temporaries_that_killed_saves_left(tmp_path):
     saver.wait()
     leftovers = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     assert leftovers, "the killed save should have left its temporary folder"
-    _tiny_vectors(2.0).save(target)
+    save_vectors(_tiny_vectors(2.0), target)
     assert [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
     assert float(load(target).matrix[0, 0]) == 2.0
 
@@ -193,7 +195,7 @@ def _mode(path: Path) -> int:
 def test_saved_models_and_exports_respect_the_umask(tmp_path):
     previous = os.umask(0o022)
     try:
-        _tiny_vectors().save(tmp_path / "model")
+        save_vectors(_tiny_vectors(), tmp_path / "model")
         save(_tiny_vectors(), tmp_path / "v.txt", "word2vec-txt")
         save(_tiny_vectors(), tmp_path / "v.bin", "fasttext-bin")
         os.umask(0o077)

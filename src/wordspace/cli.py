@@ -28,7 +28,16 @@ import typer
 import typer.core
 
 from wordspace import __version__
+from wordspace.console import close_open_bars, progress_reporter
 from wordspace.errors import ParameterError, WordspaceError
+from wordspace.evaluate import evaluate_analogies, evaluate_similarity
+from wordspace.formats import as_vectors, detect_format, load, load_model
+from wordspace.formats import convert as convert_model
+from wordspace.formats.native import json_safe, read_meta
+from wordspace.models.fasttext import FastTextModel
+from wordspace.models.word2vec import Word2Vec
+from wordspace.names import ANALOGY_METHODS, ARCHITECTURES, FORMATS, KERNELS, WORD_LOSSES
+from wordspace.outputs import check_output, names_folder
 
 DEBUG_ENV = "WORDSPACE_DEBUG"
 
@@ -87,32 +96,17 @@ def _root(
     """Train, evaluate, query and convert word vectors."""
 
 
-class Architecture(StrEnum):
-    skipgram = "skipgram"
-    cbow = "cbow"
+def _choices(name: str, values: tuple[str, ...]) -> type[StrEnum]:
+    """A StrEnum whose members are ``values`` (each named as its value): typer offers them as
+    the choices of an argument, shown in ``--help``."""
+    return StrEnum(name, [(value, value) for value in values])
 
 
-class Loss(StrEnum):
-    ns = "ns"
-    hs = "hs"
-
-
-class Kernel(StrEnum):
-    fast = "fast"
-    classic = "classic"
-
-
-class Method(StrEnum):
-    add = "add"
-    mul = "mul"
-
-
-class Format(StrEnum):
-    native = "native"
-    word2vec_txt = "word2vec-txt"
-    word2vec_bin = "word2vec-bin"
-    fasttext_bin = "fasttext-bin"
-    fasttext_vec = "fasttext-vec"
+Architecture = _choices("Architecture", ARCHITECTURES)
+Loss = _choices("Loss", WORD_LOSSES)
+Kernel = _choices("Kernel", KERNELS)
+AnalogyMethod = _choices("AnalogyMethod", ANALOGY_METHODS)
+Format = _choices("Format", FORMATS)
 
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
@@ -128,14 +122,10 @@ ForceFlag = Annotated[bool, typer.Option("--force", help="Replace an existing ou
 
 
 def _print_json(document: dict[str, Any]) -> None:
-    from wordspace.formats.native import json_safe
-
     print(json.dumps(json_safe(document), indent=2))
 
 
 def _load(path: str):
-    from wordspace.formats import load
-
     return load(path)
 
 
@@ -186,9 +176,14 @@ def train(
     ],
     dim: Annotated[int, typer.Option(help="Vector dimension.")] = 100,
     window: Annotated[int, typer.Option(help="Most context words on each side.")] = 5,
-    loss: Annotated[Loss, typer.Option(help="ns (negative sampling) or hs (hierarchical).")] = (
-        Loss.ns
-    ),
+    loss: Annotated[
+        Loss,
+        typer.Option(
+            help="The cost of one example: ns (negative sampling) about (negative+1) x dim, "
+            "hs (hierarchical softmax) about log2(vocabulary size) x dim, softmax (full "
+            "softmax) vocabulary size x dim: for small vocabularies only."
+        ),
+    ] = Loss.ns,
     negative: Annotated[int, typer.Option(help="Noise words per example (ns).")] = 5,
     ns_exponent: Annotated[float, typer.Option(help="Noise distribution exponent.")] = 0.75,
     sample: Annotated[float, typer.Option(help="Subsampling threshold (0: off).")] = 1e-3,
@@ -227,10 +222,6 @@ def train(
     The output is checked before any work: a run is never lost at its save. Training that
     diverges (the loss becomes NaN, as a too large --lr makes it) stops and saves nothing.
     """
-    from wordspace.console import progress_reporter
-    from wordspace.models.word2vec import Word2Vec
-    from wordspace.outputs import check_output
-
     with _notes():
         model = Word2Vec(
             architecture.value,
@@ -287,12 +278,12 @@ def eval_analogy(
         Path, typer.Argument(help="Google-format analogy questions.", metavar="QUESTIONS")
     ],
     restrict: Annotated[int, typer.Option(help="Search the N most frequent words.")] = 30_000,
-    method: Annotated[Method, typer.Option(help="add (3CosAdd) or mul (3CosMul).")] = Method.add,
+    method: Annotated[
+        AnalogyMethod, typer.Option(help="add (3CosAdd) or mul (3CosMul).")
+    ] = AnalogyMethod.add,
     as_json: JsonFlag = False,
 ) -> None:
     """Analogy accuracy per section and overall (word2vec's compute-accuracy protocol)."""
-    from wordspace.evaluate import evaluate_analogies
-
     result = evaluate_analogies(
         _load(model), questions, restrict_vocab=restrict, method=method.value
     )
@@ -321,8 +312,6 @@ def eval_similarity(
     as_json: JsonFlag = False,
 ) -> None:
     """Spearman correlation of cosine similarity with human similarity scores."""
-    from wordspace.evaluate import evaluate_similarity
-
     result = evaluate_similarity(_load(model), pairs)
     if as_json:
         _print_json(result.to_dict())
@@ -361,7 +350,9 @@ def analogy(
     b: Annotated[str, typer.Argument(metavar="B")],
     c: Annotated[str, typer.Argument(metavar="C")],
     k: Annotated[int, typer.Option("-k", help="How many answers.")] = 1,
-    method: Annotated[Method, typer.Option(help="add (3CosAdd) or mul (3CosMul).")] = Method.add,
+    method: Annotated[
+        AnalogyMethod, typer.Option(help="add (3CosAdd) or mul (3CosMul).")
+    ] = AnalogyMethod.add,
     as_json: JsonFlag = False,
 ) -> None:
     """Solve "A is to B as C is to ?"."""
@@ -386,9 +377,6 @@ def _write_model(
     force: bool,
 ) -> str:
     """Check the target under the output rules, then convert ``source`` into it."""
-    from wordspace.formats import convert as convert_model
-    from wordspace.outputs import check_output, names_folder
-
     written_to = to_format.value if to_format else None
     check_output(target, folder=names_folder(target, written_to), force=force)
     return convert_model(
@@ -445,9 +433,6 @@ def convert(
 @app.command(cls=_Command)
 def info(model: ModelArg, as_json: JsonFlag = False) -> None:
     """What a model holds: size, dimension, how it was trained."""
-    from wordspace.formats import as_vectors, detect_format, fasttext, load_model
-    from wordspace.formats.native import read_meta
-
     loaded = load_model(model)
     vectors = as_vectors(loaded)
     fmt = detect_format(model)
@@ -464,7 +449,7 @@ def info(model: ModelArg, as_json: JsonFlag = False) -> None:
             {k: meta[k] for k in ("kind", "config", "training", "fasttext") if k in meta},
             arrays=sorted(meta["arrays"]),
         )
-    elif isinstance(loaded, fasttext.FastTextModel):
+    elif isinstance(loaded, FastTextModel):
         document["fasttext"] = {"args": loaded.args, "ntokens": loaded.ntokens}
         document["labels"] = 0 if loaded.labels is None else len(loaded.labels)
     if as_json:
@@ -489,8 +474,6 @@ def _on_sigterm(signum: int, frame: object) -> None:
 
 
 def _fail(message: str, status: int, as_json: bool, kind: str) -> None:
-    from wordspace.console import close_open_bars
-
     close_open_bars()
     if os.environ.get(DEBUG_ENV) and status != 1 and sys.exc_info()[0] is not None:
         traceback.print_exc()

@@ -16,14 +16,22 @@ MAX_SENTENCE_LENGTH = 10_000
 
 @dataclass
 class Corpus:
-    """Token ids and the sentence boundaries between them.
+    """Token ids and the sentence boundaries between them, and each line's labels when the
+    corpus was read for a line-level model.
 
     ``ids[offsets[i]:offsets[i + 1]]`` is sentence ``i``; a line longer than the maximum
-    sentence length was split into consecutive sentences of that length.
+    sentence length was split into consecutive sentences of that length, unless the corpus
+    keeps lines whole. A labelled corpus (``text.reader.read_labelled_corpus``) keeps every
+    non-blank line whole as one sentence, even one left with no words, and
+    ``labels[label_offsets[i]:label_offsets[i + 1]]`` are line ``i``'s label ids (int32 into
+    the label vocabulary, in the order they stand in the line; ``label_offsets`` int64 of
+    ``n_sentences + 1``). Both are None for a corpus without labels.
     """
 
     ids: np.ndarray
     offsets: np.ndarray
+    labels: np.ndarray | None = None
+    label_offsets: np.ndarray | None = None
 
     @property
     def n_tokens(self) -> int:

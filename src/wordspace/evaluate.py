@@ -15,9 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from wordspace.errors import InputError, ParameterError
+from wordspace.names import ANALOGY_METHODS
 from wordspace.vectors import Vectors, analogy_search
-
-ANALOGY_METHODS = ("add", "mul")
 
 MAX_EVALUATION_BYTES = 256 << 20
 """Evaluation files are read whole; one larger than this (the standard ones hold well under

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from wordspace.errors import OutputError
+from wordspace.memory import describe_bytes
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
@@ -140,8 +141,6 @@ def check_writable(path: str | os.PathLike) -> None:
 def check_free_space(path: str | os.PathLike, needed: int, what: str) -> None:
     """Raise OutputError when the filesystem that will hold ``path`` has less than
     ``needed`` bytes free, so that a long run is refused before it starts, not at the save."""
-    from wordspace.memory import describe_bytes
-
     folder = _existing_ancestor(Path(path))
     try:
         stats = os.statvfs(folder)

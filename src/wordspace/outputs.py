@@ -18,6 +18,7 @@ from pathlib import Path
 
 from wordspace.errors import OutputError
 from wordspace.fileio import check_writable
+from wordspace.formats.native import is_native
 
 FILE_SUFFIXES = (".txt", ".vec", ".bin")
 """Names that ask for a file format (with or without ``.gz``); other names are folders."""
@@ -34,8 +35,6 @@ def names_folder(path: str | os.PathLike, to_format: str | None) -> bool:
 def check_output(path: str | os.PathLike, *, folder: bool, force: bool = False) -> None:
     """Raise OutputError unless a save of a model folder (``folder=True``) or a file to
     ``path`` may go ahead under the rules above."""
-    from wordspace.formats.native import is_native
-
     target = Path(path)
     if target.is_dir():
         if not folder:

@@ -12,13 +12,13 @@ them (fastText-style models), exactly as Facebook's ``get_word_vector`` computes
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from functools import cached_property
 
 import numpy as np
 
 from wordspace.errors import ParameterError
+from wordspace.names import ANALOGY_METHODS
 from wordspace.subwords import CharNgrams
 from wordspace.vocab import Vocabulary
 
@@ -281,12 +281,6 @@ class Vectors:
         idx, val = analogy_answers(self, units, rows, topn, method, restrict_vocab)
         return [(self.vocab.word(int(i)), float(s)) for i, s in zip(idx[0], val[0], strict=True)]
 
-    def save(self, path: str | os.PathLike, **meta: object) -> None:
-        """Save in the native memory-mappable format (a folder)."""
-        from wordspace.formats.native import save_vectors
-
-        save_vectors(self, path, **meta)
-
 
 def _positive(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
@@ -340,7 +334,7 @@ def analogy_answers(
         sim_c = (vectors.cosines(c, restrict_vocab) + 1) / 2
         scores = sim_b * sim_c / (sim_a + COSMUL_EPSILON)
     else:
-        raise ValueError(f"method must be 'add' or 'mul', got {method!r}")
+        raise ValueError(f"method must be one of {', '.join(ANALOGY_METHODS)}, got {method!r}")
     n = scores.shape[1]
     for j in range(3):
         inside = (rows[:, j] >= 0) & (rows[:, j] < n)

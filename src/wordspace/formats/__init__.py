@@ -15,14 +15,16 @@ import numpy as np
 from wordspace.errors import ModelFileError, ParameterError
 from wordspace.formats import fasttext
 from wordspace.formats.files import model_path, read_head, regular_file
-from wordspace.formats.native import is_native, load_vectors, read_meta
+from wordspace.formats.native import is_native, load_vectors, read_meta, save_vectors
 from wordspace.formats.word2vec import is_binary_file, read_word2vec, write_word2vec
+from wordspace.models.fasttext import FastTextModel
+from wordspace.names import FORMATS
 from wordspace.vectors import Vectors
 from wordspace.vocab import Vocabulary
 
-FORMATS = ("native", "word2vec-txt", "word2vec-bin", "fasttext-bin", "fasttext-vec")
 EXPORT_FORMATS = FORMATS
-Model = Vectors | fasttext.FastTextModel
+"""The formats ``save`` and ``export`` write: all of FORMATS."""
+Model = Vectors | FastTextModel
 WORD2VEC_LAYOUTS = {
     "word2vec-txt": False,
     "fasttext-vec": False,
@@ -65,7 +67,7 @@ def output_format(path: str | os.PathLike, source: Model) -> str:
     if name.endswith(".vec"):
         return "fasttext-vec"
     if name.endswith(".bin"):
-        return "fasttext-bin" if isinstance(source, fasttext.FastTextModel) else "word2vec-bin"
+        return "fasttext-bin" if isinstance(source, FastTextModel) else "word2vec-bin"
     return "native"
 
 
@@ -91,7 +93,7 @@ def load_model(
 
 
 def as_vectors(model: Model) -> Vectors:
-    return model.vectors() if isinstance(model, fasttext.FastTextModel) else model
+    return model.vectors() if isinstance(model, FastTextModel) else model
 
 
 def load(
@@ -105,13 +107,13 @@ def save(model: Model, path: str | os.PathLike, format: str) -> None:
     """Write ``model`` to ``path`` in ``format`` (one of FORMATS), atomically."""
     _check_format(format)
     if format == "native":
-        if isinstance(model, fasttext.FastTextModel):
+        if isinstance(model, FastTextModel):
             fasttext.save_native(model, path)
         else:
-            model.save(path)
+            save_vectors(model, path)
     elif format == "fasttext-bin":
-        if not isinstance(model, fasttext.FastTextModel):
-            model = fasttext.FastTextModel.from_vectors(model)
+        if not isinstance(model, FastTextModel):
+            model = FastTextModel.from_vectors(model)
         fasttext.write_fasttext_bin(model, path)
     else:
         write_word2vec(as_vectors(model), path, binary=format == "word2vec-bin")
@@ -134,10 +136,10 @@ def first_words(model: Model, limit: int) -> Model:
         np.asarray(vocab.offsets[: limit + 1]),
         np.asarray(vocab.counts[:limit]),
     )
-    if isinstance(model, fasttext.FastTextModel):
+    if isinstance(model, FastTextModel):
         rows = np.concatenate([model.input[:limit], model.input[model.nwords :]])
         output = model.output if model.labels is not None else model.output[:limit]
-        return fasttext.FastTextModel(
+        return FastTextModel(
             model.args, words, rows, output, model.labels, model.ntokens, model.version
         )
     return Vectors(words, np.asarray(vectors.matrix[:limit]), vectors.ngrams)

@@ -16,7 +16,6 @@ refused for now.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,18 +24,25 @@ import numpy as np
 from wordspace.errors import ModelFileError
 from wordspace.fileio import atomic_file
 from wordspace.formats.files import compression, regular_file
+from wordspace.formats.native import (
+    META,
+    load_array,
+    load_vectors,
+    load_vocab,
+    read_meta,
+    save_vectors,
+    vocab_arrays,
+)
 from wordspace.kernels import dictionary as kd
 from wordspace.kernels.numtext import gather_ranges
-from wordspace.kernels.subwords import compose_vocabulary
 from wordspace.kernels.utf8 import repair_strings
 from wordspace.memory import ensure_available
-from wordspace.subwords import CharNgrams
-from wordspace.vectors import Vectors
+from wordspace.models.fasttext import CONVERT_HINT, FASTTEXT_VERSION, FastTextModel
 from wordspace.vocab import Vocabulary
 
 MAGIC = 793712314
-VERSION = 12
-EOS = "</s>"
+VERSION = FASTTEXT_VERSION
+"""The .bin version written, and the newest one read (11 is read too)."""
 ARGS = np.dtype(
     [
         ("dim", "<i4"),
@@ -59,93 +65,6 @@ MODEL_NAMES = {1: "cbow", 2: "skipgram", 3: "supervised"}
 _DICT_HEADER = np.dtype([("size", "<i4"), ("nwords", "<i4"), ("nlabels", "<i4")])
 _MAX_DIM = 1 << 16
 _MAX_NGRAM = 64
-_CONVERT_HINT = (
-    "convert it once with `wordspace convert MODEL.bin FOLDER --to native` and load the "
-    "folder, which is memory-mapped"
-)
-
-
-def default_args(dim: int) -> dict[str, Any]:
-    """fastText's defaults for an unsupervised skip-gram model of dimension ``dim``."""
-    return {
-        "dim": dim, "ws": 5, "epoch": 5, "min_count": 5, "neg": 5, "word_ngrams": 1,
-        "loss": 2, "model": 2, "bucket": 2_000_000, "minn": 3, "maxn": 6,
-        "lr_update_rate": 100, "t": 1e-4,
-    }  # fmt: skip
-
-
-@dataclass
-class FastTextModel:
-    """Everything a fastText ``.bin`` holds.
-
-    ``input`` has one row per word, then one per n-gram bucket; ``output`` one row per word
-    (unsupervised) or per label (supervised). ``labels`` is None for unsupervised models.
-    """
-
-    args: dict[str, Any]
-    words: Vocabulary
-    input: np.ndarray
-    output: np.ndarray
-    labels: Vocabulary | None = None
-    ntokens: int = 0
-    version: int = VERSION
-    _vectors: Vectors | None = field(default=None, repr=False)
-
-    @property
-    def dim(self) -> int:
-        return int(self.args["dim"])
-
-    @property
-    def nwords(self) -> int:
-        return len(self.words)
-
-    @property
-    def ngrams(self) -> CharNgrams:
-        """The n-gram bucket rows of the input matrix (a view, no copy)."""
-        return CharNgrams(self.input[self.nwords :], int(self.args["minn"]), int(self.args["maxn"]))
-
-    def vectors(self) -> Vectors:
-        """Word vectors exactly as fastText's ``get_word_vector`` gives them, for vocabulary
-        words (computed once) and, through the n-grams, for any other word. Without n-grams
-        a word's vector is its input row, which is used as is (memory-mapped, no copy)."""
-        if self._vectors is None:
-            ngrams = self.ngrams
-            if ngrams.bucket == 0 or ngrams.maxn == 0 or ngrams.minn > ngrams.maxn:
-                self._vectors = Vectors(self.words, self.input[: self.nwords], ngrams)
-                return self._vectors
-            ensure_available(
-                self.nwords * self.dim * 4,
-                f"composing the vectors of {self.nwords:,} words",
-                suggestion=_CONVERT_HINT,
-            )
-            composed = np.empty((self.nwords, self.dim), dtype=np.float32)
-            skip = np.zeros(self.nwords, dtype=np.bool_)
-            eos = self.words.index(EOS)
-            if eos >= 0:
-                skip[eos] = True
-            compose_vocabulary(
-                self.words.blob,
-                self.words.offsets,
-                skip,
-                self.input[: self.nwords],
-                ngrams.vectors,
-                ngrams.minn,
-                ngrams.maxn,
-                composed,
-            )
-            self._vectors = Vectors(self.words, composed, ngrams)
-        return self._vectors
-
-    @classmethod
-    def from_vectors(cls, vectors: Vectors, output: np.ndarray | None = None) -> FastTextModel:
-        """A fastText model holding plain word vectors (no n-grams: unknown words get zeros),
-        so that fastText and gensim can load vectors trained elsewhere."""
-        args = default_args(vectors.dim) | {"bucket": 0, "minn": 0, "maxn": 0}
-        if vectors.ngrams is not None:
-            raise ValueError("vectors with n-grams come from a FastTextModel; write that instead")
-        out = np.zeros_like(vectors.matrix) if output is None else output
-        return cls(args, vectors.vocab, np.asarray(vectors.matrix), np.asarray(out), None,
-                   int(vectors.counts.sum()))  # fmt: skip
 
 
 def _fail(path: Path, problem: str) -> ModelFileError:
@@ -175,7 +94,7 @@ def _matrix(
     if mmap and isinstance(buf, np.memmap):
         matrix = np.memmap(path, dtype="<f4", mode="r", offset=start, shape=(m, n))
     else:
-        ensure_available(size, f"{path}: reading the {what} matrix", suggestion=_CONVERT_HINT)
+        ensure_available(size, f"{path}: reading the {what} matrix", suggestion=CONVERT_HINT)
         matrix = np.frombuffer(bytes(buf[start : start + size]), dtype="<f4").reshape(m, n)
     return matrix, start + size
 
@@ -307,8 +226,6 @@ def write_fasttext_bin(model: FastTextModel, path: str | os.PathLike) -> None:
 def save_native(model: FastTextModel, path: str | os.PathLike) -> None:
     """Save a whole fastText model in the native format: the composed word vectors (for
     memory-mapped queries), the input and output matrices, words and labels, arguments."""
-    from wordspace.formats.native import save_vectors, vocab_arrays
-
     extra = {"input": model.input, "output": model.output}
     if model.labels is not None:
         extra |= vocab_arrays(model.labels, prefix="labels")
@@ -340,8 +257,6 @@ def load_native(
 ) -> FastTextModel:
     """The fastText model saved by ``save_native``, memory-mapped (checksums checked with
     ``verify=True``)."""
-    from wordspace.formats.native import META, load_array, load_vectors, load_vocab, read_meta
-
     meta = read_meta(path)
     if meta.get("kind") != "fasttext":
         raise _fail(Path(path), "not a fastText model (it holds plain vectors)")

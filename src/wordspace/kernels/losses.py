@@ -1,11 +1,11 @@
-"""Losses: which output rows a target word is scored against, and the update they give.
+"""Logistic losses: which output rows a target word is scored against, and the update.
 
 Negative sampling and hierarchical softmax are both sums of binary logistic losses; they
 differ only in the output rows (the target and noise words, or the inner nodes on the
 target's Huffman path) and their labels. ``draw_*`` functions pick those rows;
 ``logistic_block`` scores a block of hidden vectors against them all at once and applies the
-SGD step to the output rows, returning the gradient for the hidden vectors so that the pair
-builder can hand it back to the input rows it read.
+SGD step to the output rows, returning the gradient for the hidden vectors so that the step
+(``engine``) can hand it back to the input rows they came from.
 """
 
 from __future__ import annotations
@@ -15,11 +15,10 @@ from numba import njit
 
 from wordspace.kernels.prefetch import prefetch_row
 from wordspace.kernels.random import index_and_fraction
-from wordspace.kernels.simd import LANES, add_tile, dot_tile, row_addresses
+from wordspace.kernels.simd import LANES, add_tile, dot_tile
 
 NEGATIVE_SAMPLING = 0
 HIERARCHICAL_SOFTMAX = 1
-LOSSES = {"ns": NEGATIVE_SAMPLING, "hs": HIERARCHICAL_SOFTMAX}
 
 SEQUENTIAL_GROUP = 4
 """Hidden vectors per sequential step of a hierarchical-softmax block (one tile of rows)."""
@@ -70,48 +69,27 @@ def tree_path(target, code_offsets, codes, points, rows, labels):
 
 
 @njit(nogil=True, cache=True, inline="always")
-def draw_targets(loss, target, noise, tree, negative, rng, rows, labels):
-    """Output rows and labels for ``target`` under the chosen loss."""
-    if loss == NEGATIVE_SAMPLING:
-        return draw_negatives(target, noise[0], noise[1], negative, rng, rows, labels)
-    return tree_path(target, tree[0], tree[1], tree[2], rows, labels)
+def draw_targets(loss, target, rng, rows, labels):
+    """Output rows and labels for ``target`` under ``loss`` (an ``engine.LossTables`` of
+    negative sampling or hierarchical softmax); returns how many were written."""
+    if loss.kind == NEGATIVE_SAMPLING:
+        return draw_negatives(
+            target, loss.noise_prob, loss.noise_alias, loss.negative, rng, rows, labels
+        )
+    return tree_path(target, loss.code_offsets, loss.codes, loss.points, rows, labels)
 
 
 @njit(nogil=True, cache=True, inline="always")
-def score_against_target(targets, outputs, n_in, target, lr, rng, buf):
-    """Draw the output rows for ``target`` and train the ``n_in`` hidden rows whose addresses
-    are in ``buf[6]`` against them.
-
-    ``targets`` is (loss, noise, tree, negative), ``outputs`` is (out, hot, hot_start) and
-    ``buf`` the worker's scratch arrays (see ``train_chunk``); the gradient for the hidden
-    rows is left in ``buf[1]``. Returns the summed loss.
-
-    Hierarchical softmax trains the hidden rows in groups of ``SEQUENTIAL_GROUP``; negative
-    sampling, whose noise words are shared by the whole block, in one group (see
-    ``logistic_block``).
-    """
-    loss, noise, tree, negative = targets
-    out, hot, hot_start = outputs
-    _, grad, scores, rows, labels, _, hidden_rows, out_rows, grad_rows = buf
-    n_out = draw_targets(loss, target, noise, tree, negative, rng, rows, labels)
-    row_addresses(out, rows, n_out, hot_start, hot, out_rows)
-    group = SEQUENTIAL_GROUP if loss == HIERARCHICAL_SOFTMAX else n_in
-    return logistic_block(
-        hidden_rows, n_in, group, out_rows, n_out, labels, lr, grad, grad_rows, scores
-    )
-
-
-@njit(nogil=True, cache=True, inline="always")
-def prefetch_targets(loss, target, out, tree):
+def prefetch_targets(loss, target, out):
     """Start loading the output rows ``target`` will be scored against that are likely cold:
-    its own row (negative sampling) or the deepest nodes of its path (the top ones are hot)."""
-    if loss == NEGATIVE_SAMPLING:
+    its own row (negative sampling) or the deepest nodes of its path (the top ones are hot);
+    nothing for the losses that score every row."""
+    if loss.kind == NEGATIVE_SAMPLING:
         prefetch_row(out, target)
-        return
-    code_offsets, _, points = tree
-    end = code_offsets[target + 1]
-    for j in range(max(code_offsets[target], end - 4), end):
-        prefetch_row(out, points[j])
+    elif loss.kind == HIERARCHICAL_SOFTMAX:
+        end = loss.code_offsets[target + 1]
+        for j in range(max(loss.code_offsets[target], end - 4), end):
+            prefetch_row(out, loss.points[j])
 
 
 @njit(nogil=True, cache=True, fastmath=True, inline="always")

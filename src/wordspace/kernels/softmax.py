@@ -30,7 +30,8 @@ from wordspace.kernels.losses import block_scores, combine_rows
 from wordspace.kernels.simd import LANES
 
 SOFTMAX = 2
-"""Loss code of the full softmax (after the codes of ``losses.LOSSES``)."""
+"""Loss code of the full softmax (after ``losses.NEGATIVE_SAMPLING`` and
+``losses.HIERARCHICAL_SOFTMAX``)."""
 ONE_VS_ALL = 3
 """Loss code of one-vs-all."""
 

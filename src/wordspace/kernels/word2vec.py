@@ -1,117 +1,117 @@
 """The word2vec training kernel: one call trains one chunk of sentences, without the GIL.
 
-The loop over sentences is shared; the pair builder (skip-gram or CBOW, from ``windows``)
-and the loss (from ``losses``) are chosen per centre word by small integer codes, a branch
-that costs nothing next to the vector work and keeps one compiled kernel for all variants.
+The loop over sentences subsamples each one and walks its centre words; for each, the pair
+builder (``builders``) fills an example block and the shared step (``engine``) trains it.
+Every input travels in a named structure made in one place (``wordspace.models.word2vec``).
 """
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 from numba import njit
 
+from wordspace.kernels.builders import most_rows_per_word, subsample, window_around, window_examples
+from wordspace.kernels.engine import OutputRows, new_block, new_scratch, step_block
 from wordspace.kernels.losses import prefetch_targets
 from wordspace.kernels.prefetch import prefetch_row
 from wordspace.kernels.random import seeded
-from wordspace.kernels.simd import LANES, all_row_addresses
-from wordspace.kernels.windows import SKIPGRAM, cbow_step, skipgram_step, subsample, window_around
 
 SYNC_EVERY = 32
 """Centre words between merges of a worker's private hot rows into the shared matrix."""
 
+Weights = namedtuple(
+    "Weights",
+    [
+        "input",  # float32 (input rows, width): the word (and extra) rows, trained in place
+        "output",  # float32 (output rows, width)
+        "hot_rows",  # last rows of ``output`` each worker trains in a private copy
+    ],
+)
+"""The matrices a run trains."""
+
+Sentences = namedtuple(
+    "Sentences",
+    [
+        "ids",  # int32 token ids of the encoded corpus
+        "offsets",  # int64: sentence s is ids[offsets[s]:offsets[s + 1]]
+        "keep_prob",  # float32: probability of keeping each occurrence of a word
+    ],
+)
+"""The corpus as the kernel reads it."""
+
+Schedule = namedtuple(
+    "Schedule",
+    [
+        "lr_start",  # the learning rate falls linearly from lr_start ...
+        "lr_end",  # ... to lr_end ...
+        "words_total",  # ... over this many words (every epoch's)
+        "seed",  # int64: with (epoch, chunk), seeds the chunk's random stream
+    ],
+)
+"""What a run's chunks share: the learning-rate schedule and the seed."""
+
+Chunk = namedtuple(
+    "Chunk",
+    [
+        "first",  # the chunk is sentences first:end
+        "end",
+        "words_done",  # words trained before it, over all epochs
+        "epoch",
+        "index",  # its index in the epoch's chunks
+    ],
+)
+"""One unit of work (``wordspace.training``)."""
+
 
 @njit(nogil=True, cache=True)
-def train_chunk(
-    architecture,
-    loss,
-    shared,
-    ids,
-    offsets,
-    first_sentence,
-    end_sentence,
-    syn0,
-    out,
-    hot_rows,
-    keep_prob,
-    noise,
-    tree,
-    window,
-    negative,
-    cbow_mean,
-    max_targets,
-    lr_start,
-    lr_end,
-    words_done,
-    words_total,
-    seed,
-    epoch,
-    chunk,
-):
-    """Train sentences ``first_sentence:end_sentence`` of the encoded corpus.
+def train_chunk(weights, sentences, pairs, loss, schedule, chunk):
+    """Train sentences ``chunk.first:chunk.end``; returns (summed loss, examples).
 
-    The learning rate falls linearly from ``lr_start`` to ``lr_end`` over ``words_total``
-    words; ``words_done`` of them came before this chunk. The last ``hot_rows`` rows of
-    ``out`` (the top of the Huffman tree, which every example updates) are trained in a
-    private copy that is merged back every ``SYNC_EVERY`` centre words, so that workers do not
-    fight over their cache lines yet see each other's updates soon. Returns (summed loss,
-    examples).
+    The last ``weights.hot_rows`` rows of the output matrix (the top of the Huffman tree,
+    which every example updates) are trained in a private copy that is merged back every
+    ``SYNC_EVERY`` centre words, so that workers do not fight over their cache lines yet see
+    each other's updates soon.
     """
-    dim = syn0.shape[1]
-    rng = seeded(seed, epoch, chunk)
-    span = 2 * window
-    whole_targets = -(-max_targets // LANES) * LANES
-    grad = np.empty((span, dim), dtype=np.float32)
-    grad_rows = np.empty(span, dtype=np.int64)
-    all_row_addresses(grad, grad_rows)
-    buf = (
-        np.empty((1, dim), dtype=np.float32),  # CBOW's input: the context rows combined
-        grad,  # the gradient for each hidden row
-        np.zeros((span, whole_targets), dtype=np.float32),  # scores, then gradients
-        np.empty(max_targets, dtype=np.int64),  # output rows
-        np.zeros(whole_targets, dtype=np.float32),  # their labels
-        np.empty(span, dtype=np.int64),  # context words
-        np.empty(span, dtype=np.int64),  # addresses of the hidden rows
-        np.empty(max_targets, dtype=np.int64),  # addresses of the output rows
-        grad_rows,  # addresses of the gradient rows
-    )
-    hot_start = out.shape[0] - hot_rows
+    syn0 = weights.input
+    out = weights.output
+    ids = sentences.ids
+    offsets = sentences.offsets
+    rng = seeded(schedule.seed, chunk.epoch, chunk.index)
+    span = 2 * pairs.window
+    hot_start = out.shape[0] - weights.hot_rows
     hot = out[hot_start:].copy()
     hot_before = hot.copy()
-    since_sync = 0
-    outputs = (out, hot, hot_start)
-    targets = (loss, noise, tree, negative)
+    outputs = OutputRows(out, hot, hot_start)
+    block = new_block(span, span * most_rows_per_word(pairs), 1)
+    scratch = new_scratch(syn0.shape[1], span, loss, outputs)
     longest = 0
-    for s in range(first_sentence, end_sentence):
+    for s in range(chunk.first, chunk.end):
         longest = max(longest, offsets[s + 1] - offsets[s])
     sent = np.empty(longest, dtype=np.int32)
+    since_sync = 0
     total_loss = 0.0
     examples = 0
-    done = words_done
-    for s in range(first_sentence, end_sentence):
+    done = chunk.words_done
+    for s in range(chunk.first, chunk.end):
         start = offsets[s]
         end = offsets[s + 1]
-        progress = min(done / words_total, 1.0)
-        lr = np.float32(lr_start - (lr_start - lr_end) * progress)
+        progress = min(done / schedule.words_total, 1.0)
+        lr = np.float32(schedule.lr_start - (schedule.lr_start - schedule.lr_end) * progress)
         done += end - start
-        n = subsample(ids, start, end, keep_prob, rng, sent)
+        n = subsample(ids, start, end, sentences.keep_prob, rng, sent)
         for pos in range(n):
-            lo, hi = window_around(pos, n, window, rng)
+            lo, hi = window_around(pos, n, pairs.window, rng)
             if pos + 1 < n:
-                prefetch_targets(loss, sent[pos + 1], out, tree)
-            if pos + window + 1 < n:
-                prefetch_row(syn0, sent[pos + window + 1])
-            if architecture == SKIPGRAM:
-                step_loss, step_examples = skipgram_step(
-                    shared, sent, pos, lo, hi, syn0, outputs, targets, lr, rng, buf
-                )
-            else:
-                step_loss, step_examples = cbow_step(
-                    cbow_mean, sent, pos, lo, hi, syn0, outputs, targets, lr, rng, buf
-                )
-            total_loss += step_loss
-            examples += step_examples
+                prefetch_targets(loss, sent[pos + 1], out)
+            if pos + pairs.window + 1 < n:
+                prefetch_row(syn0, sent[pos + pairs.window + 1])
+            n_groups = window_examples(pairs, sent, pos, lo, hi, block)
+            total_loss += step_block(block, n_groups, syn0, outputs, loss, lr, rng, scratch)
+            examples += block.group_offsets[n_groups]
             since_sync += 1
-            if since_sync == SYNC_EVERY and hot_rows:
+            if since_sync == SYNC_EVERY and weights.hot_rows:
                 merge_hot_rows(out, hot, hot_before, hot_start)
                 since_sync = 0
     merge_hot_rows(out, hot, hot_before, hot_start)

@@ -11,15 +11,18 @@ from typing import Any
 
 import numpy as np
 
-from wordspace.corpus import MAX_SENTENCE_LENGTH, ReadStats
+from wordspace.corpus import MAX_SENTENCE_LENGTH, Corpus, ReadStats
 from wordspace.errors import NotFittedError, ParameterError, TrainingDivergedError
+from wordspace.extra_rows import ExtraRows
 from wordspace.fileio import check_free_space
 from wordspace.formats.native import save_vectors
-from wordspace.kernels.losses import LOSSES, NEGATIVE_SAMPLING
-from wordspace.kernels.windows import ARCHITECTURES
-from wordspace.kernels.word2vec import train_chunk
+from wordspace.kernels.builders import CBOW, SKIPGRAM, PairBuilder
+from wordspace.kernels.engine import LossTables
+from wordspace.kernels.word2vec import Chunk, Schedule, Sentences, Weights, train_chunk
+from wordspace.losses import prepare_loss
 from wordspace.memory import ensure_available
 from wordspace.models import params as p
+from wordspace.names import ARCHITECTURES, KERNELS, WORD_LOSSES
 from wordspace.text.reader import CorpusInput, read_corpus
 from wordspace.training import (
     Diverged,
@@ -30,11 +33,10 @@ from wordspace.training import (
     train,
 )
 from wordspace.vectors import Vectors
-from wordspace.vocab import huffman_tree, keep_probabilities, noise_distribution
+from wordspace.vocab import Vocabulary, keep_probabilities
 
-KERNELS = ("fast", "classic")
-HOT_TREE_NODES = 16
-"""Top inner nodes of the Huffman tree each worker trains in a private copy per chunk."""
+ARCHITECTURE_CODES = {"skipgram": SKIPGRAM, "cbow": CBOW}
+"""The kernels' code of each name in ``names.ARCHITECTURES``."""
 DEFAULT_LR = {"skipgram": 0.025, "cbow": 0.05}
 MAX_DIM = 100_000
 MAX_WINDOW = MAX_SENTENCE_LENGTH
@@ -86,7 +88,10 @@ class Word2Vec:
     dim : vector dimension (gensim's ``vector_size``).
     window : largest number of context words on each side; each centre word uses a window
         shrunk uniformly to 1..window, as in word2vec.
-    loss : ``"ns"`` (negative sampling) or ``"hs"`` (hierarchical softmax).
+    loss : ``"ns"`` (negative sampling), ``"hs"`` (hierarchical softmax) or ``"softmax"``
+        (the full softmax over the vocabulary, as fastText's ``-loss softmax``: exact, but
+        each example costs vocabulary size x dim instead of (negative + 1) x dim for ``ns``
+        and about log2(vocabulary size) x dim for ``hs``; for small vocabularies).
     negative : noise words per example with ``loss="ns"``.
     ns_exponent : the noise distribution is count ** ns_exponent.
     sample : subsampling threshold for frequent words (0 disables).
@@ -137,7 +142,7 @@ class Word2Vec:
         self.architecture = p.one_of("architecture", architecture, ARCHITECTURES)
         self.dim = p.positive_int("dim", dim, MAX_DIM)
         self.window = p.positive_int("window", window, MAX_WINDOW)
-        self.loss = p.one_of("loss", loss, LOSSES)
+        self.loss = p.one_of("loss", loss, WORD_LOSSES)
         self.negative = p.non_negative_int("negative", negative, MAX_NEGATIVE)
         if self.loss == "ns" and self.negative == 0:
             raise ParameterError("negative must be >= 1 with loss='ns' (0 leaves nothing to learn)")
@@ -223,35 +228,12 @@ class Word2Vec:
         self._read_seconds = time.perf_counter() - reading
         n_words = len(vocab)
         self._check_resources(n_words, output)
-        width = padded_width(self.dim)
-        syn0 = initial_vectors(n_words, self.dim, self.seed, width)
-        empty_i64 = np.zeros(1, dtype=np.int64)
-        if LOSSES[self.loss] == NEGATIVE_SAMPLING:
-            out = np.zeros((n_words, width), dtype=np.float32)
-            noise = noise_distribution(vocab.counts, self.ns_exponent)
-            tree = (empty_i64, np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.int32))
-            max_targets = self.negative + 1
-            hot_rows = 0
-        else:
-            out = np.zeros((max(n_words - 1, 1), width), dtype=np.float32)
-            noise = (np.ones(1, dtype=np.float32), np.zeros(1, dtype=np.int32))
-            tree = huffman_tree(vocab.counts)
-            max_targets = max(1, int(np.diff(tree[0]).max(initial=0)))
-            hot_rows = min(HOT_TREE_NODES, out.shape[0])
-        keep = keep_probabilities(vocab.counts, self.sample)
-        words_total = max(encoded.n_tokens * self.epochs, 1)
-        arch = ARCHITECTURES[self.architecture]
-        loss = LOSSES[self.loss]
-        shared = self.kernel == "fast"
-        seed = kernel_seed(self.seed)
+        weights, sentences, pairs, loss, schedule = self._kernel_inputs(vocab, encoded)
+        syn0, out = weights.input, weights.output
 
         def train_one(epoch: int, chunk: int, first: int, end: int, words_done: int):
-            return train_chunk(
-                arch, loss, shared, encoded.ids, encoded.offsets, first, end, syn0, out,
-                hot_rows, keep, noise, tree, self.window, self.negative, self.cbow_mean,
-                max_targets, self.lr, self.min_lr, words_done, words_total, seed, epoch,
-                chunk,
-            )  # fmt: skip
+            work = Chunk(first, end, words_done, epoch, chunk)
+            return train_chunk(weights, sentences, pairs, loss, schedule, work)
 
         train_one(0, 0, 0, 0, 0)
         started = time.time()
@@ -277,6 +259,33 @@ class Word2Vec:
         self._trained_at = started
         return self
 
+    def _kernel_inputs(
+        self, vocab: Vocabulary, encoded: Corpus
+    ) -> tuple[Weights, Sentences, PairBuilder, LossTables, Schedule]:
+        """Everything the training kernel reads, in its named structures, made in one place."""
+        n_words = len(vocab)
+        width = padded_width(self.dim)
+        syn0 = initial_vectors(n_words, self.dim, self.seed, width)
+        loss = prepare_loss(
+            self.loss, vocab.counts, negative=self.negative, ns_exponent=self.ns_exponent
+        )
+        out = np.zeros((loss.output_rows, width), dtype=np.float32)
+        sentences = Sentences(
+            encoded.ids, encoded.offsets, keep_probabilities(vocab.counts, self.sample)
+        )
+        extra = ExtraRows.none(n_words)
+        pairs = PairBuilder(
+            ARCHITECTURE_CODES[self.architecture],
+            self.window,
+            self.kernel == "fast",
+            self.cbow_mean,
+            extra.offsets,
+            extra.rows,
+        )
+        words_total = max(encoded.n_tokens * self.epochs, 1)
+        schedule = Schedule(float(self.lr), float(self.min_lr), words_total, kernel_seed(self.seed))
+        return Weights(syn0, out, loss.hot_rows), sentences, pairs, loss.tables, schedule
+
     def _diverged(self, what: str) -> TrainingDivergedError:
         return TrainingDivergedError(
             f"training diverged ({what}); nothing was saved: lower lr (it was {self.lr:g})"
@@ -288,7 +297,7 @@ class Word2Vec:
         width = padded_width(self.dim)
         matrices = 2 * n_words * width * 4
         span = 2 * self.window
-        targets = max(self.negative + 1, 64)
+        targets = n_words if self.loss == "softmax" else max(self.negative + 1, 64)
         scratch = self.workers * span * (2 * width + 2 * targets) * 4
         copies = 2 * n_words * self.dim * 4
         ensure_available(

@@ -22,6 +22,7 @@ import numpy as np
 from wordspace.corpus import Corpus, ReadStats
 from wordspace.errors import InputError
 from wordspace.hashing import table_capacity
+from wordspace.kernels import lines as kl
 from wordspace.kernels import scan as k
 from wordspace.kernels.numtext import gather_ranges
 from wordspace.vocab import Vocabulary
@@ -37,6 +38,8 @@ MAX_TOKEN_BYTES = 64 << 20
 whole token in memory, so without a bound an endless stream with no whitespace (stdin, a
 pipe) would fill the memory. A token still open when the buffer reaches this size is refused
 as not text; one that ends the input within a smaller buffer is read whole."""
+_NO_SPLIT = np.iinfo(np.int64).max
+"""The sentence length that no line reaches: lines are kept whole."""
 _ORDER_SHIFT = 32
 """A type's first occurrence is recorded as block index << 32 plus its position in the
 block, so blocks must hold fewer than 2**32 tokens (they hold a few million)."""
@@ -315,33 +318,87 @@ class CorpusEncoder:
         return table.counts[: table.n_types]
 
     def finish(
-        self, min_count: int, max_vocab_size: int | None, max_sentence_length: int
+        self, min_count: int, max_vocab_size: int | None, max_sentence_length: int | None
     ) -> tuple[Vocabulary, Corpus]:
-        """Sort types by count (ties: first seen first), keep the frequent ones, and encode.
+        """Sort types by count (ties: first seen first), keep the frequent ones, and encode,
+        splitting lines into sentences of at most ``max_sentence_length`` words (None keeps
+        every line whole).
 
         The scanned blocks are released as they are encoded, so the encoder must not be fed
         again.
         """
         table = self._merged()
         counts = table.counts[: table.n_types]
-        order = np.lexsort((table.first_seen[: table.n_types], -counts))
+        order = self._order()
         kept = order[counts[order] >= min_count]
         if max_vocab_size is not None:
             kept = kept[:max_vocab_size]
-        remap = np.full(len(counts), -1, dtype=np.int32)
+        vocab, remaps = self._vocabulary(kept)
+        return vocab, self._encode(remaps, max_sentence_length)
+
+    def finish_labelled(
+        self,
+        min_count: int,
+        max_vocab_size: int | None,
+        label_prefix: str,
+        min_label_count: int = 1,
+    ) -> tuple[Vocabulary, Vocabulary, Corpus]:
+        """Like :meth:`finish`, with the types that start with ``label_prefix`` taken out of
+        the words into a vocabulary of labels of their own (also by count, then first seen),
+        and every non-blank line kept whole as one sentence with its labels:
+        (words, labels, corpus)."""
+        table = self._merged()
+        counts = table.counts[: table.n_types]
+        is_label = self.label_types(label_prefix)
+        order = self._order()
+        words = order[~is_label[order]]
+        kept_words = words[counts[words] >= min_count]
+        if max_vocab_size is not None:
+            kept_words = kept_words[:max_vocab_size]
+        labels = order[is_label[order]]
+        kept_labels = labels[counts[labels] >= min_label_count]
+        vocab, word_remaps = self._vocabulary(kept_words)
+        label_vocab, label_remaps = self._vocabulary(kept_labels)
+        corpus = self._encode_lines(
+            word_remaps, label_remaps, int(counts[kept_words].sum()),
+            int(counts[kept_labels].sum()),
+        )  # fmt: skip
+        return vocab, label_vocab, corpus
+
+    def label_types(self, label_prefix: str) -> np.ndarray:
+        """Which token types (bool per type, in the order of :meth:`type_counts`) are labels:
+        those whose bytes start with ``label_prefix``."""
+        table = self._merged()
+        is_label = np.empty(table.n_types, dtype=np.bool_)
+        prefix = np.frombuffer(label_prefix.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+        kl.mark_prefixed(table.arena, table.type_offsets, table.n_types, prefix, is_label)
+        return is_label
+
+    def _order(self) -> np.ndarray:
+        """Type ids by count, most frequent first; ties by first occurrence."""
+        table = self._merged()
+        n = table.n_types
+        return np.lexsort((table.first_seen[:n], -table.counts[:n]))
+
+    def _vocabulary(self, kept: np.ndarray) -> tuple[Vocabulary, list[np.ndarray]]:
+        """The vocabulary of the types ``kept`` (in that order), and for each scanning
+        thread the map from its type ids to vocabulary ids (-1 for the others)."""
+        table = self._merged()
+        remap = np.full(table.n_types, -1, dtype=np.int32)
         remap[kept] = np.arange(len(kept), dtype=np.int32)
         blob, offsets = gather_ranges(
             table.arena, table.type_offsets[kept], table.type_offsets[kept + 1]
         )
-        vocab = Vocabulary(blob, offsets, counts[kept].copy())
+        vocab = Vocabulary(blob, offsets, table.counts[kept].copy())
         assert self._mappings is not None
-        remaps = [remap[mapping] for mapping in self._mappings]
-        return vocab, self._encode(remaps, max_sentence_length)
+        return vocab, [remap[mapping] for mapping in self._mappings]
 
-    def _encode(self, remaps: list[np.ndarray], max_sentence_length: int) -> Corpus:
+    def _encode(self, remaps: list[np.ndarray], max_sentence_length: int | None) -> Corpus:
         blocks = self._collect()
         n_ids = sum(block.n_ids for block in blocks)
         n_lines = sum(len(block.line_ends) for block in blocks)
+        if max_sentence_length is None:
+            max_sentence_length = _NO_SPLIT
         ids = np.empty(n_ids, dtype=np.int32)
         offsets = np.zeros(n_lines + n_ids // max_sentence_length + 2, dtype=np.int64)
         state = np.zeros(3, dtype=np.int64)
@@ -356,3 +413,32 @@ class CorpusEncoder:
             sentences += 1
             offsets[sentences] = written
         return Corpus(ids[:written], offsets[: sentences + 1].copy())
+
+    def _encode_lines(
+        self,
+        word_remaps: list[np.ndarray],
+        label_remaps: list[np.ndarray],
+        n_words: int,
+        n_labels: int,
+    ) -> Corpus:
+        """Encode every non-blank line whole, its words and labels apart (arrays of exactly
+        the ``n_words`` word and ``n_labels`` label tokens kept)."""
+        blocks = self._collect()
+        n_lines = sum(len(block.line_ends) for block in blocks)
+        ids = np.empty(n_words, dtype=np.int32)
+        labels = np.empty(n_labels, dtype=np.int32)
+        offsets = np.zeros(n_lines + 2, dtype=np.int64)
+        label_offsets = np.zeros(n_lines + 2, dtype=np.int64)
+        state = np.zeros(4, dtype=np.int64)
+        for block in blocks:
+            kl.encode_lines(
+                block.ids, block.line_ends, word_remaps[block.table],
+                label_remaps[block.table], ids, offsets, labels, label_offsets, state,
+            )  # fmt: skip
+            block.ids = block.ids[:0]
+        lines = int(state[2])
+        if state[3]:
+            lines += 1
+            offsets[lines] = state[0]
+            label_offsets[lines] = state[1]
+        return Corpus(ids, offsets[: lines + 1].copy(), labels, label_offsets[: lines + 1].copy())

@@ -7,9 +7,12 @@ import lzma
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
 
 from wordspace.corpus import MAX_SENTENCE_LENGTH, Corpus, ReadStats
-from wordspace.errors import InputError
+from wordspace.errors import InputError, ParameterError
 from wordspace.text.encoder import TEXT_CLASSES, CorpusEncoder
 from wordspace.text.sentences import sentence_blocks
 from wordspace.text.sources import STDIN, Source, describe, resolve_sources
@@ -55,21 +58,8 @@ def _failure(source: Source, exc: Exception) -> str:
     return f"cannot read ({reason or type(exc).__name__})"
 
 
-def read_corpus(
-    corpus: CorpusInput,
-    *,
-    min_count: int,
-    max_vocab_size: int | None = None,
-    max_sentence_length: int = MAX_SENTENCE_LENGTH,
-    threads: int = 1,
-) -> tuple[Vocabulary, Corpus, ReadStats]:
-    """Read, count and encode a corpus in one pass, scanning on ``threads`` threads.
-
-    ``corpus`` is a path (file, folder, glob pattern or ``-`` for stdin; a list of
-    ``Path`` objects for several), an iterable of token lists, or an iterable of strings
-    (each tokenised like a line of a file). Raises :class:`InputError` when there is
-    nothing to train on, saying why.
-    """
+def _scanned(corpus: CorpusInput, threads: int) -> tuple[CorpusEncoder, str]:
+    """Scan the whole input: the encoder holding its types and blocks, and its name."""
     if _is_path_input(corpus):
         sources = resolve_sources(corpus)  # type: ignore[arg-type]
         name = describe(sources)
@@ -81,15 +71,103 @@ def read_corpus(
         classes, blocks = sentence_blocks(corpus)
         encoder = CorpusEncoder(classes, threads)
         encoder.feed_blocks(blocks, name)
-    stats = encoder.stats(name)
     if encoder.raw_tokens == 0:
         raise InputError(f"{name}: no text to train on (the input holds no tokens)")
+    return encoder, name
+
+
+def _empty_vocabulary(name: str, counts: np.ndarray, min_count: int) -> InputError:
+    """The error for a vocabulary left empty by ``min_count`` (``counts``: the word types')."""
+    most = f"{int(counts.max()):,}" if len(counts) else "0"
+    return InputError(
+        f"{name}: the vocabulary is empty: none of its {len(counts):,} distinct words "
+        f"occurs min_count={min_count} times (the most frequent occurs "
+        f"{most} times); lower min_count or give more text"
+    )
+
+
+def read_corpus(
+    corpus: CorpusInput,
+    *,
+    min_count: int,
+    max_vocab_size: int | None = None,
+    max_sentence_length: int | None = MAX_SENTENCE_LENGTH,
+    threads: int = 1,
+) -> tuple[Vocabulary, Corpus, ReadStats]:
+    """Read, count and encode a corpus in one pass, scanning on ``threads`` threads.
+
+    ``corpus`` is a path (file, folder, glob pattern or ``-`` for stdin; a list of
+    ``Path`` objects for several), an iterable of token lists, or an iterable of strings
+    (each tokenised like a line of a file). Lines longer than ``max_sentence_length`` words
+    are split into sentences of that many; None keeps every line whole (sent2vec's
+    examples are lines), however long. Raises :class:`InputError` when there is nothing to
+    train on, saying why.
+    """
+    if max_sentence_length is not None and max_sentence_length < 1:
+        raise ParameterError(
+            f"max_sentence_length={max_sentence_length} must be at least 1, or None to keep "
+            "lines whole"
+        )
+    encoder, name = _scanned(corpus, threads)
+    stats = encoder.stats(name)
     counts = encoder.type_counts()
     vocab, encoded = encoder.finish(min_count, max_vocab_size, max_sentence_length)
     if len(vocab) == 0:
-        raise InputError(
-            f"{name}: the vocabulary is empty: none of its {len(counts):,} distinct words "
-            f"occurs min_count={min_count} times (the most frequent occurs "
-            f"{int(counts.max()):,} times); lower min_count or give more text"
-        )
+        raise _empty_vocabulary(name, counts, min_count)
     return vocab, encoded, stats
+
+
+LABEL_PREFIX = "__label__"
+"""fastText's label prefix: a token that starts with it is a label, not a word."""
+
+
+class LabelledCorpus(NamedTuple):
+    """What :func:`read_labelled_corpus` gives: the word vocabulary, the label vocabulary,
+    the corpus of whole lines with their labels (``corpus.labels``, ``corpus.label_offsets``)
+    and what reading found."""
+
+    vocab: Vocabulary
+    labels: Vocabulary
+    corpus: Corpus
+    stats: ReadStats
+
+
+def read_labelled_corpus(
+    corpus: CorpusInput,
+    *,
+    min_count: int,
+    label_prefix: str = LABEL_PREFIX,
+    min_label_count: int = 1,
+    max_vocab_size: int | None = None,
+    threads: int = 1,
+) -> LabelledCorpus:
+    """Read a corpus for a line-level model, fastText's way: each non-blank line is one
+    example, kept whole; tokens that start with ``label_prefix`` are its labels, wherever
+    they stand in the line, and form a vocabulary of their own (most frequent first, labels
+    seen fewer than ``min_label_count`` times dropped); the other tokens are its words
+    (``min_count`` and ``max_vocab_size`` apply to them only). Lines with no label and lines
+    with only labels are kept: a model decides what to do with them (fastText's supervised
+    training skips lines without labels).
+
+    Raises :class:`InputError` when the input holds no label or no word to train on.
+    """
+    if not label_prefix or any(c.isspace() for c in label_prefix):
+        raise ParameterError(
+            f"label_prefix={label_prefix!r} must be a non-empty string without whitespace "
+            "(fastText's is '__label__')"
+        )
+    encoder, name = _scanned(corpus, threads)
+    stats = encoder.stats(name)
+    vocab, labels, encoded = encoder.finish_labelled(
+        min_count, max_vocab_size, label_prefix, min_label_count
+    )
+    if len(labels) == 0:
+        raise InputError(
+            f"{name}: no labels: no token starts with the label prefix {label_prefix!r} "
+            f"at least min_label_count={min_label_count} times; mark each line's labels "
+            "(as in '__label__sports') or give the prefix the data uses"
+        )
+    if len(vocab) == 0:
+        word_counts = encoder.type_counts()[~encoder.label_types(label_prefix)]
+        raise _empty_vocabulary(name, word_counts, min_count)
+    return LabelledCorpus(vocab, labels, encoded, stats)

@@ -1,0 +1,144 @@
+"""Pair builders of word2vec: how a window of a sentence becomes a block of examples.
+
+Skip-gram makes one example per context word (bag: that word's rows; target: the centre
+word); CBOW makes one example per centre word (bag: the rows of every context word, averaged
+or summed). A word's rows are its own row followed by its extra rows (``ExtraRows``: the
+hashed character n-grams of subword models; none for plain word2vec); a bag of several rows
+is their mean. With ``shared`` negatives, skip-gram puts all context words of a window in one
+group, scored against the same target and noise rows in one block, which keeps those rows in
+cache; otherwise each context word is a group of its own that draws its own noise words,
+exactly as the word2vec tool does.
+
+Builders do no vector arithmetic: they only fill an ``engine.ExampleBlock`` and return how
+many groups it holds.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+from numba import njit
+
+from wordspace.kernels.random import below, uniform
+
+SKIPGRAM = 0
+CBOW = 1
+
+PairBuilder = namedtuple(
+    "PairBuilder",
+    [
+        "architecture",  # SKIPGRAM or CBOW
+        "window",  # largest number of context words on each side
+        "shared",  # skip-gram: one group (one draw of noise words) per window
+        "cbow_mean",  # CBOW: the hidden vector is the mean of the bag (else its sum)
+        "extra_offsets",  # int64: word w's extra rows are extra_rows[extra_offsets[w]:...]
+        "extra_rows",  # int64: ids of extra input rows (empty: every word is one row)
+    ],
+)
+"""How a word2vec model makes its examples."""
+
+
+@njit(nogil=True, cache=True, inline="always")
+def subsample(ids, start, end, keep_prob, rng, out):
+    """Copy ``ids[start:end]`` to ``out``, dropping each word with 1 - keep_prob[word]."""
+    n = 0
+    for p in range(start, end):
+        w = ids[p]
+        keep = keep_prob[w]
+        if keep < 1.0 and uniform(rng) > keep:
+            continue
+        out[n] = w
+        n += 1
+    return n
+
+
+@njit(nogil=True, cache=True, inline="always")
+def window_around(pos, n, window, rng):
+    """[lo, hi) of a window shrunk uniformly to 1..window words each side, as word2vec."""
+    reach = window - below(rng, window)
+    return max(0, pos - reach), min(n, pos + reach + 1)
+
+
+@njit(nogil=True, cache=True, inline="always")
+def most_rows_per_word(pairs):
+    """The most input rows one word has (its own and its extra rows)."""
+    offsets = pairs.extra_offsets
+    most = 0
+    if len(pairs.extra_rows):
+        for w in range(len(offsets) - 1):
+            most = max(most, offsets[w + 1] - offsets[w])
+    return most + 1
+
+
+@njit(nogil=True, cache=True, inline="always")
+def add_word_rows(pairs, word, bag_rows, n):
+    """Append ``word``'s rows to ``bag_rows[n:]``; returns the new end."""
+    bag_rows[n] = word
+    n += 1
+    if len(pairs.extra_rows):
+        for p in range(pairs.extra_offsets[word], pairs.extra_offsets[word + 1]):
+            bag_rows[n] = pairs.extra_rows[p]
+            n += 1
+    return n
+
+
+@njit(nogil=True, cache=True, inline="always")
+def one_target(block, n_groups, target):
+    """Give each of the first ``n_groups`` groups of ``block`` the single target ``target``."""
+    for g in range(n_groups):
+        block.target_ids[g] = target
+        block.target_offsets[g + 1] = g + 1
+
+
+@njit(nogil=True, cache=True)
+def skipgram_examples(pairs, sent, pos, lo, hi, block):
+    """Fill ``block`` with the skip-gram examples of centre word ``sent[pos]`` and its
+    context ``sent[lo:hi]``; returns the number of groups (0 if there is no context)."""
+    rows = 0
+    m = 0
+    for c in range(lo, hi):
+        if c != pos:
+            start = rows
+            rows = add_word_rows(pairs, sent[c], block.bag_rows, rows)
+            size = rows - start
+            block.bag_scale[m] = 1.0 if size == 1 else np.float32(1.0 / size)
+            block.grad_scale[m] = 1.0
+            m += 1
+            block.bag_offsets[m] = rows
+    if m == 0:
+        return 0
+    if pairs.shared:
+        block.group_offsets[1] = m
+        one_target(block, 1, sent[pos])
+        return 1
+    for g in range(m):
+        block.group_offsets[g + 1] = g + 1
+    one_target(block, m, sent[pos])
+    return m
+
+
+@njit(nogil=True, cache=True)
+def cbow_examples(pairs, sent, pos, lo, hi, block):
+    """Fill ``block`` with the CBOW example of centre word ``sent[pos]``: one bag of every
+    row of the context ``sent[lo:hi]``; returns the number of groups (0 or 1)."""
+    rows = 0
+    for c in range(lo, hi):
+        if c != pos:
+            rows = add_word_rows(pairs, sent[c], block.bag_rows, rows)
+    if rows == 0:
+        return 0
+    block.bag_offsets[1] = rows
+    block.bag_scale[0] = np.float32(1.0 / rows) if pairs.cbow_mean else np.float32(1.0)
+    block.grad_scale[0] = 1.0
+    block.group_offsets[1] = 1
+    one_target(block, 1, sent[pos])
+    return 1
+
+
+@njit(nogil=True, cache=True, inline="always")
+def window_examples(pairs, sent, pos, lo, hi, block):
+    """The examples of one centre word under the model's architecture."""
+    if pairs.architecture == SKIPGRAM:
+        return skipgram_examples(pairs, sent, pos, lo, hi, block)
+    return cbow_examples(pairs, sent, pos, lo, hi, block)

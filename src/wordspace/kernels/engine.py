@@ -1,0 +1,252 @@
+"""The training step every model shares: a block of examples, each a bag of input rows.
+
+A model's *builder* (``builders``) turns its data into an :data:`ExampleBlock`: per example a
+bag (input-row ids, with the scale that makes their sum the hidden vector: 1 for a sum or a
+lone row, 1 / size for a mean) and, per *group* of examples, the targets they are scored
+against. :func:`step_block` then trains the block, group after group, so that each group sees
+the rows as the groups before it left them:
+
+1. compose each example's hidden vector: a bag of one unscaled row is used where it lives,
+   by address (skip-gram's pairs, the common case, copy nothing); any other bag is summed
+   into scratch and scaled;
+2. the loss (``LossTables.kind``) draws the group's output rows and takes the SGD step on
+   them, leaving -lr * d(loss)/d(hidden) per example in scratch;
+3. that gradient, times the example's ``grad_scale``, is added to every row of its bag.
+
+A group shares one draw of the loss's output rows (one set of noise words, one tree path):
+skip-gram's shared negatives put every context word of a window in one group, the word2vec
+tool's classic pairs make a group of each. The loss is chosen per group by an integer code, a
+branch that costs nothing next to the vector work and keeps one compiled step for all models.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+from numba import njit
+
+from wordspace.kernels.losses import (
+    HIERARCHICAL_SOFTMAX,
+    NEGATIVE_SAMPLING,
+    SEQUENTIAL_GROUP,
+    draw_targets,
+    logistic_block,
+)
+from wordspace.kernels.simd import LANES, all_row_addresses, row_addresses
+from wordspace.kernels.softmax import ONE_VS_ALL, SOFTMAX, one_vs_all_block, softmax_block
+
+ExampleBlock = namedtuple(
+    "ExampleBlock",
+    [
+        "bag_rows",  # int64: the input-row ids of every bag, one bag after another
+        "bag_offsets",  # int64: example e's bag is bag_rows[bag_offsets[e]:bag_offsets[e + 1]]
+        "bag_scale",  # float32: example e's hidden vector is bag_scale[e] * (sum of its bag)
+        "grad_scale",  # float32: each row of e's bag gets grad_scale[e] * e's hidden gradient
+        "group_offsets",  # int64: group g is examples group_offsets[g]:group_offsets[g + 1]
+        "target_offsets",  # int64: group g's targets are target_ids[target_offsets[g]:...[g + 1]]
+        "target_ids",  # int64: target ids (words, labels: positions in the output rows)
+    ],
+)
+"""What a builder fills for the step: the examples of one block (see the module doc)."""
+
+LossTables = namedtuple(
+    "LossTables",
+    [
+        "kind",  # NEGATIVE_SAMPLING, HIERARCHICAL_SOFTMAX, SOFTMAX or ONE_VS_ALL
+        "negative",  # noise rows per draw (negative sampling)
+        "noise_prob",  # float32 alias table of the noise distribution (negative sampling)
+        "noise_alias",  # int32
+        "code_offsets",  # int64: Huffman paths (hierarchical softmax), see vocab.huffman_tree
+        "codes",  # uint8
+        "points",  # int32
+        "max_targets",  # most output rows one draw can give
+    ],
+)
+"""A loss, prepared once from the vocabulary or label set (``wordspace.losses.prepare``)."""
+
+OutputRows = namedtuple(
+    "OutputRows",
+    [
+        "matrix",  # float32 output rows, updated in place
+        "hot",  # a worker's private copy of the matrix's last rows (see train_chunk)
+        "hot_start",  # the first row read from ``hot``
+    ],
+)
+"""The output matrix as a worker sees it."""
+
+StepScratch = namedtuple(
+    "StepScratch",
+    [
+        "hidden",  # float32 (examples, width): composed hidden vectors
+        "hidden_rows",  # int64: address of each example's hidden vector
+        "grad",  # float32 (examples, width): -lr * d(loss)/d(hidden) per example
+        "grad_rows",  # int64: address of each row of ``grad``
+        "scores",  # float32 (examples, targets rounded up to LANES): scores, then alphas
+        "out_ids",  # int64: the output rows of a draw
+        "labels",  # float32: their labels (rounded up to LANES, zero past the draw)
+        "out_rows",  # int64: their addresses (every row's, for softmax and one-vs-all)
+        "example_targets",  # int64: each example's target (softmax)
+        "example_target_offsets",  # int64: each example's targets (one-vs-all)
+        "example_target_ids",  # int64
+    ],
+)
+"""A worker's scratch arrays for the step, made once per call by :func:`new_scratch`."""
+
+
+@njit(nogil=True, cache=True)
+def new_scratch(width, max_examples, loss, outputs):
+    """Scratch for blocks of up to ``max_examples`` examples under ``loss``.
+
+    For softmax and one-vs-all, every output row is scored, so ``out_rows`` is filled here
+    with the address of each row of ``outputs`` once (those losses keep no private rows).
+    """
+    n_all = outputs.matrix.shape[0]
+    whole_out = loss.max_targets
+    if loss.kind == SOFTMAX or loss.kind == ONE_VS_ALL:
+        whole_out = n_all
+    whole_targets = -(-whole_out // LANES) * LANES
+    grad = np.empty((max_examples, width), dtype=np.float32)
+    grad_rows = np.empty(max_examples, dtype=np.int64)
+    all_row_addresses(grad, grad_rows)
+    out_rows = np.empty(whole_out, dtype=np.int64)
+    if loss.kind == SOFTMAX or loss.kind == ONE_VS_ALL:
+        all_row_addresses(outputs.matrix, out_rows)
+    max_labels = max(loss.max_targets, 1)
+    return StepScratch(
+        np.empty((max_examples, width), dtype=np.float32),
+        np.empty(max_examples, dtype=np.int64),
+        grad,
+        grad_rows,
+        np.zeros((max_examples, whole_targets), dtype=np.float32),
+        np.empty(max(whole_out, 1), dtype=np.int64),
+        np.zeros(whole_targets, dtype=np.float32),
+        out_rows,
+        np.empty(max_examples, dtype=np.int64),
+        np.empty(max_examples + 1, dtype=np.int64),
+        np.empty(max_examples * max_labels, dtype=np.int64),
+    )
+
+
+@njit(nogil=True, cache=True)
+def new_block(max_examples, max_bag_rows, max_group_targets):
+    """An empty example block for up to ``max_examples`` examples holding ``max_bag_rows``
+    input rows in all, each group with up to ``max_group_targets`` targets."""
+    return ExampleBlock(
+        np.empty(max_bag_rows, dtype=np.int64),
+        np.zeros(max_examples + 1, dtype=np.int64),
+        np.ones(max_examples, dtype=np.float32),
+        np.ones(max_examples, dtype=np.float32),
+        np.zeros(max_examples + 1, dtype=np.int64),
+        np.zeros(max_examples + 1, dtype=np.int64),
+        np.empty(max_examples * max_group_targets, dtype=np.int64),
+    )
+
+
+@njit(nogil=True, cache=True)
+def step_block(block, n_groups, syn0, outputs, loss, lr, rng, scratch):
+    """Train the first ``n_groups`` groups of ``block`` on the input rows ``syn0`` and the
+    output rows ``outputs``; returns the summed loss (float64) of their examples."""
+    total = 0.0
+    for g in range(n_groups):
+        first = block.group_offsets[g]
+        end = block.group_offsets[g + 1]
+        compose_bags(block, first, end, syn0, scratch)
+        total += train_group(block, g, end - first, outputs, loss, lr, rng, scratch)
+        scatter_gradients(block, first, end, syn0, scratch.grad)
+    return total
+
+
+@njit(nogil=True, cache=True, inline="always")
+def compose_bags(block, first, end, syn0, scratch):
+    """Point ``scratch.hidden_rows[e - first]`` at example e's hidden vector, e in
+    ``first:end``: the input row itself for a bag of one unscaled row, else the bag's scaled
+    sum, written to ``scratch.hidden``."""
+    hidden = scratch.hidden
+    width = syn0.shape[1]
+    base = syn0.ctypes.data
+    stride = syn0.strides[0]
+    hidden_base = hidden.ctypes.data
+    hidden_stride = hidden.strides[0]
+    for e in range(first, end):
+        j = e - first
+        a = block.bag_offsets[e]
+        b = block.bag_offsets[e + 1]
+        scale = block.bag_scale[e]
+        if b - a == 1 and scale == 1.0:
+            scratch.hidden_rows[j] = base + block.bag_rows[a] * stride
+            continue
+        for k in range(width):
+            hidden[j, k] = 0.0
+        for p in range(a, b):
+            r = block.bag_rows[p]
+            for k in range(width):
+                hidden[j, k] += syn0[r, k]
+        if scale != 1.0:
+            for k in range(width):
+                hidden[j, k] *= scale
+        scratch.hidden_rows[j] = hidden_base + j * hidden_stride
+
+
+@njit(nogil=True, cache=True, inline="always")
+def scatter_gradients(block, first, end, syn0, grad):
+    """Add example e's hidden gradient (row e - first of ``grad``), times its
+    ``grad_scale``, to every row of its bag, e in ``first:end``, in bag order."""
+    width = syn0.shape[1]
+    for e in range(first, end):
+        j = e - first
+        scale = block.grad_scale[e]
+        for p in range(block.bag_offsets[e], block.bag_offsets[e + 1]):
+            r = block.bag_rows[p]
+            if scale == 1.0:
+                for k in range(width):
+                    syn0[r, k] += grad[j, k]
+            else:
+                for k in range(width):
+                    syn0[r, k] += scale * grad[j, k]
+
+
+@njit(nogil=True, cache=True, inline="always")
+def train_group(block, g, n_in, outputs, loss, lr, rng, scratch):
+    """Score the ``n_in`` hidden vectors of group ``g`` against its targets under ``loss`` and
+    take the SGD step on the output rows; returns the summed loss.
+
+    Negative sampling and hierarchical softmax draw the output rows of the group's (first)
+    target: noise words shared by the whole group, or its Huffman path, trained in groups of
+    ``SEQUENTIAL_GROUP`` hidden vectors. Softmax scores every output row, with the group's
+    first target as each example's; one-vs-all gives each example all of the group's
+    targets as positives. Both train their examples one after another, as fastText does.
+    """
+    a = block.target_offsets[g]
+    b = block.target_offsets[g + 1]
+    if loss.kind == NEGATIVE_SAMPLING or loss.kind == HIERARCHICAL_SOFTMAX:
+        n_out = draw_targets(loss, block.target_ids[a], rng, scratch.out_ids, scratch.labels)
+        row_addresses(
+            outputs.matrix, scratch.out_ids, n_out, outputs.hot_start, outputs.hot,
+            scratch.out_rows,
+        )  # fmt: skip
+        group = SEQUENTIAL_GROUP if loss.kind == HIERARCHICAL_SOFTMAX else n_in
+        return logistic_block(
+            scratch.hidden_rows, n_in, group, scratch.out_rows, n_out, scratch.labels, lr,
+            scratch.grad, scratch.grad_rows, scratch.scores,
+        )  # fmt: skip
+    n_out = outputs.matrix.shape[0]
+    if loss.kind == SOFTMAX:
+        for j in range(n_in):
+            scratch.example_targets[j] = block.target_ids[a]
+        return softmax_block(
+            scratch.hidden_rows, n_in, 1, scratch.out_rows, n_out, scratch.example_targets,
+            lr, scratch.grad, scratch.grad_rows, scratch.scores,
+        )  # fmt: skip
+    offsets = scratch.example_target_offsets
+    ids = scratch.example_target_ids
+    offsets[0] = 0
+    for j in range(n_in):
+        start = offsets[j]
+        for t in range(a, b):
+            ids[start + t - a] = block.target_ids[t]
+        offsets[j + 1] = start + b - a
+    return one_vs_all_block(
+        scratch.hidden_rows, n_in, 1, scratch.out_rows, n_out, offsets, ids, lr,
+        scratch.grad, scratch.grad_rows, scratch.scores,
+    )  # fmt: skip

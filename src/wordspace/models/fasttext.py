@@ -1,0 +1,113 @@
+"""``FastTextModel``: a Facebook fastText model (unsupervised or supervised) as arrays.
+
+It holds what a fastText ``.bin`` holds (the training arguments, the words and labels, the
+input matrix of word and n-gram bucket rows, the output matrix) and gives the word vectors
+as fastText's ``get_word_vector`` computes them. Reading and writing files is the business of
+``wordspace.formats.fasttext``; this module knows no file layout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from wordspace.kernels.subwords import compose_vocabulary
+from wordspace.memory import ensure_available
+from wordspace.subwords import CharNgrams
+from wordspace.vectors import Vectors
+from wordspace.vocab import Vocabulary
+
+FASTTEXT_VERSION = 12
+"""fastText's current ``.bin`` version, recorded for models that were not read from a file."""
+EOS = "</s>"
+"""fastText's end-of-sentence token, a vocabulary word without n-grams."""
+CONVERT_HINT = (
+    "convert it once with `wordspace convert MODEL.bin FOLDER --to native` and load the "
+    "folder, which is memory-mapped"
+)
+"""What to do when a fastText model needs more memory than is available."""
+
+
+def default_args(dim: int) -> dict[str, Any]:
+    """fastText's defaults for an unsupervised skip-gram model of dimension ``dim``."""
+    return {
+        "dim": dim, "ws": 5, "epoch": 5, "min_count": 5, "neg": 5, "word_ngrams": 1,
+        "loss": 2, "model": 2, "bucket": 2_000_000, "minn": 3, "maxn": 6,
+        "lr_update_rate": 100, "t": 1e-4,
+    }  # fmt: skip
+
+
+@dataclass
+class FastTextModel:
+    """Everything a fastText ``.bin`` holds.
+
+    ``input`` has one row per word, then one per n-gram bucket; ``output`` one row per word
+    (unsupervised) or per label (supervised). ``labels`` is None for unsupervised models.
+    """
+
+    args: dict[str, Any]
+    words: Vocabulary
+    input: np.ndarray
+    output: np.ndarray
+    labels: Vocabulary | None = None
+    ntokens: int = 0
+    version: int = FASTTEXT_VERSION
+    _vectors: Vectors | None = field(default=None, repr=False)
+
+    @property
+    def dim(self) -> int:
+        return int(self.args["dim"])
+
+    @property
+    def nwords(self) -> int:
+        return len(self.words)
+
+    @property
+    def ngrams(self) -> CharNgrams:
+        """The n-gram bucket rows of the input matrix (a view, no copy)."""
+        return CharNgrams(self.input[self.nwords :], int(self.args["minn"]), int(self.args["maxn"]))
+
+    def vectors(self) -> Vectors:
+        """Word vectors exactly as fastText's ``get_word_vector`` gives them, for vocabulary
+        words (computed once) and, through the n-grams, for any other word. Without n-grams
+        a word's vector is its input row, which is used as is (memory-mapped, no copy)."""
+        if self._vectors is None:
+            ngrams = self.ngrams
+            if ngrams.bucket == 0 or ngrams.maxn == 0 or ngrams.minn > ngrams.maxn:
+                self._vectors = Vectors(self.words, self.input[: self.nwords], ngrams)
+                return self._vectors
+            ensure_available(
+                self.nwords * self.dim * 4,
+                f"composing the vectors of {self.nwords:,} words",
+                suggestion=CONVERT_HINT,
+            )
+            composed = np.empty((self.nwords, self.dim), dtype=np.float32)
+            skip = np.zeros(self.nwords, dtype=np.bool_)
+            eos = self.words.index(EOS)
+            if eos >= 0:
+                skip[eos] = True
+            compose_vocabulary(
+                self.words.blob,
+                self.words.offsets,
+                skip,
+                self.input[: self.nwords],
+                ngrams.vectors,
+                ngrams.minn,
+                ngrams.maxn,
+                composed,
+            )
+            self._vectors = Vectors(self.words, composed, ngrams)
+        return self._vectors
+
+    @classmethod
+    def from_vectors(cls, vectors: Vectors, output: np.ndarray | None = None) -> FastTextModel:
+        """A fastText model holding plain word vectors (no n-grams: unknown words get zeros),
+        so that fastText and gensim can load vectors trained elsewhere."""
+        args = default_args(vectors.dim) | {"bucket": 0, "minn": 0, "maxn": 0}
+        if vectors.ngrams is not None:
+            raise ValueError("vectors with n-grams come from a FastTextModel; write that instead")
+        out = np.zeros_like(vectors.matrix) if output is None else output
+        return cls(args, vectors.vocab, np.asarray(vectors.matrix), np.asarray(out), None,
+                   int(vectors.counts.sum()))  # fmt: skip

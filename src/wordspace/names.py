@@ -1,0 +1,28 @@
+"""The names users pass to choose an architecture, a loss, a kernel, a method or a format.
+
+Each tuple is declared here once: the estimators validate against it and the CLI offers its
+choices from it, so that adding a name here is the only edit that makes it selectable. This
+module imports nothing, so any module may use it without risking an import cycle.
+"""
+
+from __future__ import annotations
+
+ARCHITECTURES = ("skipgram", "cbow")
+"""How a word model turns text into examples: skip-gram (each context word predicts the
+centre word) or CBOW (the window's words together predict it)."""
+
+WORD_LOSSES = ("ns", "hs", "softmax")
+"""The losses a word model accepts: negative sampling (about (negative+1) x dim per example),
+hierarchical softmax (about log2(V) x dim) and full softmax (V x dim: small vocabularies)."""
+
+CLASSIFIER_LOSSES = ("softmax", "ns", "hs", "ova")
+"""The losses a classifier accepts: the word losses over labels, and one-vs-all (multi-label)."""
+
+KERNELS = ("fast", "classic")
+"""Training kernels: fast (noise words shared across a window) or classic (as word2vec)."""
+
+ANALOGY_METHODS = ("add", "mul")
+"""How an analogy is scored: 3CosAdd (b - a + c) or 3CosMul (Levy and Goldberg, 2014)."""
+
+FORMATS = ("native", "word2vec-txt", "word2vec-bin", "fasttext-bin", "fasttext-vec")
+"""The model formats wordspace reads and writes; ``native`` is the memory-mapped folder."""

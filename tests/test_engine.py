@@ -1,0 +1,216 @@
+"""The shared training step and the word2vec pair builders, part by part.
+
+Builders are checked on a known sentence (which bags, scales, groups and targets they
+write); the step against a float64 numpy reference of "hidden = scaled sum of the bag, loss,
+gradient back to every row of the bag"; and the softmax loss of word models end to end.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from wordspace import Word2Vec
+from wordspace.errors import ParameterError
+from wordspace.kernels.builders import (
+    CBOW,
+    SKIPGRAM,
+    PairBuilder,
+    cbow_examples,
+    skipgram_examples,
+)
+from wordspace.kernels.engine import OutputRows, new_block, new_scratch, step_block
+from wordspace.kernels.random import seeded
+from wordspace.losses import prepare_loss
+
+WIDTH = 16
+SENTENCE = np.array([10, 11, 12, 13, 14], dtype=np.int32)
+
+
+def _pairs(architecture, *, shared=True, mean=True, extra=None, n_words=30):
+    offsets = np.zeros(n_words + 1, dtype=np.int64)
+    rows: list[int] = []
+    for word in range(n_words):
+        rows += (extra or {}).get(word, [])
+        offsets[word + 1] = len(rows)
+    return PairBuilder(architecture, 2, shared, mean, offsets, np.array(rows, dtype=np.int64))
+
+
+def _read(block, n_groups):
+    """The block as Python lists: per group, its targets and its examples' (bag, scale)."""
+    groups = []
+    for g in range(n_groups):
+        targets = block.target_ids[block.target_offsets[g] : block.target_offsets[g + 1]]
+        examples = []
+        for e in range(block.group_offsets[g], block.group_offsets[g + 1]):
+            bag = block.bag_rows[block.bag_offsets[e] : block.bag_offsets[e + 1]].tolist()
+            examples.append((bag, float(block.bag_scale[e]), float(block.grad_scale[e])))
+        groups.append((targets.tolist(), examples))
+    return groups
+
+
+def _build(builder, pairs, pos=2, lo=0, hi=5):
+    block = new_block(8, 64, 1)
+    return _read(block, builder(pairs, SENTENCE, pos, lo, hi, block))
+
+
+def test_shared_skipgram_puts_every_context_word_of_a_window_in_one_group():
+    got = _build(skipgram_examples, _pairs(SKIPGRAM))
+    assert got == [([12], [([10], 1.0, 1.0), ([11], 1.0, 1.0), ([13], 1.0, 1.0), ([14], 1.0, 1.0)])]
+
+
+def test_classic_skipgram_makes_a_group_of_each_context_word():
+    got = _build(skipgram_examples, _pairs(SKIPGRAM, shared=False), pos=0, lo=0, hi=3)
+    assert got == [([10], [([11], 1.0, 1.0)]), ([10], [([12], 1.0, 1.0)])]
+
+
+@pytest.mark.parametrize(("mean", "scale"), [(True, 0.25), (False, 1.0)])
+def test_cbow_makes_one_bag_of_the_context_averaged_or_summed(mean, scale):
+    got = _build(cbow_examples, _pairs(CBOW, mean=mean))
+    assert got == [([12], [([10, 11, 13, 14], scale, 1.0)])]
+
+
+def test_a_window_without_context_makes_no_example():
+    for builder, architecture in ((skipgram_examples, SKIPGRAM), (cbow_examples, CBOW)):
+        assert _build(builder, _pairs(architecture), pos=0, lo=0, hi=1) == []
+
+
+def test_words_with_extra_rows_bring_them_into_their_bags_as_a_mean():
+    # The subword models' case: word 11 has two extra rows (its n-gram buckets).
+    extra = {11: [40, 41]}
+    skipgram = _build(skipgram_examples, _pairs(SKIPGRAM, extra=extra), pos=2, lo=1, hi=4)
+    third = np.float32(1 / 3)
+    assert skipgram == [([12], [([11, 40, 41], third, 1.0), ([13], 1.0, 1.0)])]
+    cbow = _build(cbow_examples, _pairs(CBOW, extra=extra), pos=2, lo=1, hi=4)
+    assert cbow == [([12], [([11, 40, 41, 13], 0.25, 1.0)])]
+
+
+# ---------------------------------------------------------------- the step
+
+
+def _softmax_loss(h, out, target):
+    s = out @ h
+    top = s.max()
+    return np.log(np.exp(s - top).sum()) + top - s[target]
+
+
+def _numeric_grad(f, x, eps=1e-6):
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        d = np.zeros_like(x)
+        d[i] = eps
+        g[i] = (f(x + d) - f(x - d)) / (2 * eps)
+    return g
+
+
+def _block_of(bags, scales, grad_scales, groups, targets):
+    block = new_block(len(bags), sum(map(len, bags)), 1)
+    block.bag_rows[:] = [r for bag in bags for r in bag]
+    block.bag_offsets[1:] = np.cumsum([len(b) for b in bags])
+    block.bag_scale[:] = scales
+    block.grad_scale[:] = grad_scales
+    block.group_offsets[1 : len(groups) + 1] = np.cumsum(groups)
+    block.target_ids[: len(targets)] = targets
+    block.target_offsets[1 : len(targets) + 1] = np.arange(1, len(targets) + 1)
+    return block, len(groups)
+
+
+def _softmax_step(syn0, out, block, n_groups, lr):
+    loss = prepare_loss("softmax", np.ones(len(out), np.int64))
+    outputs = OutputRows(out, out[:0], len(out))
+    scratch = new_scratch(WIDTH, len(block.bag_scale), loss.tables, outputs)
+    return step_block(
+        block, n_groups, syn0, outputs, loss.tables, np.float32(lr), seeded(1, 0, 0), scratch
+    )
+
+
+def test_the_step_trains_a_scaled_bag_by_minus_lr_times_the_gradient():
+    # One example, a mean bag of three rows (one of them twice), softmax over 5 outputs:
+    # each bag row moves by grad_scale * -lr * dL/dh, the output rows by -lr * dL/dout.
+    rng = np.random.default_rng(3)
+    syn0 = np.zeros((6, WIDTH), np.float32)
+    out = np.zeros((5, WIDTH), np.float32)
+    syn0[:, :10] = rng.normal(0, 0.5, (6, 10))
+    out[:, :10] = rng.normal(0, 0.5, (5, 10))
+    bag, target, lr, grad_scale = [1, 4, 4], 2, 0.1, 0.5
+    h = syn0[bag, :10].astype(np.float64).mean(axis=0)
+    dh = _numeric_grad(lambda x: _softmax_loss(x, out[:, :10].astype(np.float64), target), h)
+    dout = _numeric_grad(lambda o: _softmax_loss(h, o, target), out[:, :10].astype(np.float64))
+    want_syn0 = syn0[:, :10].astype(np.float64)
+    for r in bag:
+        want_syn0[r] -= grad_scale * lr * dh
+    want_out = out[:, :10] - lr * dout
+    want_loss = _softmax_loss(h, out[:, :10].astype(np.float64), target)
+    block, n_groups = _block_of([bag], [np.float32(1 / 3)], [grad_scale], [1], [target])
+    loss = _softmax_step(syn0, out, block, n_groups, lr)
+    np.testing.assert_allclose(syn0[:, :10], want_syn0, atol=1e-6)
+    np.testing.assert_allclose(out[:, :10], want_out, atol=1e-6)
+    assert loss == pytest.approx(want_loss, rel=1e-5)
+    assert not syn0[:, 10:].any() and not out[:, 10:].any()
+
+
+def test_a_bag_of_one_row_trained_in_place_equals_the_same_row_composed():
+    rng = np.random.default_rng(4)
+    syn0 = np.zeros((4, WIDTH), np.float32)
+    out = np.zeros((3, WIDTH), np.float32)
+    syn0[:, :12] = rng.normal(0, 0.5, (4, 12))
+    out[:, :12] = rng.normal(0, 0.5, (3, 12))
+    in_place = (syn0.copy(), out.copy())
+    composed = (syn0.copy(), out.copy())
+    block, n = _block_of([[2]], [1.0], [1.0], [1], [0])
+    loss_a = _softmax_step(*in_place, block, n, 0.2)
+    block, n = _block_of([[2, 2]], [0.5], [0.5], [1], [0])
+    loss_b = _softmax_step(*composed, block, n, 0.2)
+    np.testing.assert_allclose(in_place[0], composed[0], atol=1e-7)
+    np.testing.assert_allclose(in_place[1], composed[1], atol=1e-7)
+    assert loss_a == pytest.approx(loss_b)
+
+
+def test_groups_of_a_block_are_trained_one_after_another():
+    # Two groups on the same row: the second sees the first's update (sequential SGD), so
+    # the result equals two single-group steps in a row.
+    rng = np.random.default_rng(5)
+    syn0 = np.zeros((3, WIDTH), np.float32)
+    out = np.zeros((4, WIDTH), np.float32)
+    syn0[:, :8] = rng.normal(0, 0.5, (3, 8))
+    out[:, :8] = rng.normal(0, 0.5, (4, 8))
+    together = (syn0.copy(), out.copy())
+    apart = (syn0.copy(), out.copy())
+    block, n = _block_of([[1], [1]], [1.0, 1.0], [1.0, 1.0], [1, 1], [0, 3])
+    _softmax_step(*together, block, n, 0.3)
+    for target in (0, 3):
+        block, n = _block_of([[1]], [1.0], [1.0], [1], [target])
+        _softmax_step(*apart, block, n, 0.3)
+    np.testing.assert_array_equal(together[0], apart[0])
+    np.testing.assert_array_equal(together[1], apart[1])
+
+
+# ---------------------------------------------------------------- softmax for word models
+
+
+def test_word_models_train_with_the_full_softmax(tiny_corpus):
+    model = Word2Vec("cbow", loss="softmax", dim=16, epochs=20, min_count=1, workers=1, sample=0)
+    model.fit(tiny_corpus)
+    n_words = len(model.vectors.vocab)
+    assert model.output_weights.shape == (n_words, 16)
+    first, *_, last = model.training.epoch_losses
+    assert last < first < np.log(n_words) + 0.5
+    # The sentences are short and repeated: the full softmax learns to predict the centre
+    # word from its window well below the uniform guess.
+    assert last < 0.6 * np.log(n_words)
+
+
+def test_softmax_ignores_negative_and_other_losses_are_refused():
+    assert Word2Vec(loss="softmax", negative=0).loss == "softmax"
+    with pytest.raises(ParameterError, match="loss"):
+        Word2Vec(loss="ova")
+
+
+def test_every_user_facing_name_has_a_kernel_code():
+    from wordspace import names
+    from wordspace.losses import LOSS_CODES
+    from wordspace.models.word2vec import ARCHITECTURE_CODES
+
+    assert set(ARCHITECTURE_CODES) == set(names.ARCHITECTURES)
+    assert set(LOSS_CODES) == set(names.WORD_LOSSES) | set(names.CLASSIFIER_LOSSES)
+    assert len(set(LOSS_CODES.values())) == len(LOSS_CODES)
