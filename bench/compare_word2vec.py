@@ -28,6 +28,7 @@ import itertools
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -309,6 +310,20 @@ def print_rounds(runs: list[list[Result]]) -> None:
             )
             line += f"; speed vs C by round {ratios}"
         print(line)
+    by_tool = {tool_runs[0].tool: tool_runs for tool_runs in runs}
+    if "baseline" in by_tool and "wordspace" in by_tool:
+        pairs = zip(by_tool["wordspace"], by_tool["baseline"], strict=True)
+        ratios = [
+            new.train_words_per_second / old.train_words_per_second
+            for new, old in pairs
+            if new.train_words_per_second and old.train_words_per_second
+        ]
+        if ratios:
+            listed = " / ".join(f"{x:.3f}" for x in ratios)
+            print(
+                f"- wordspace / baseline training words/s by round: {listed} "
+                f"(median {statistics.median(ratios):.3f})"
+            )
 
 
 def main() -> None:
