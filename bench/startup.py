@@ -7,8 +7,10 @@ warm run after it reuses that directory. With ``--baseline-src`` (another checko
 folder, e.g. from ``git worktree add /tmp/old HEAD~1``) both versions run, interleaved, for
 ``--rounds`` rounds; the script prints the median of each.
 
-It also measures the per-call cost of the training kernel on an empty chunk (dispatching
-its named structures and making its scratch), which every chunk of ten thousand words pays.
+It also measures the training kernel alone: the time of its first call in a process with an
+empty cache (its compilation; the other kernels are compiled before it), and the per-call
+cost on an empty chunk (dispatching its named structures and making its scratch), which
+every chunk of ten thousand words pays.
 
     python bench/startup.py --baseline-src /tmp/old/src --rounds 3
 """
@@ -38,16 +40,25 @@ PER_CALL = textwrap.dedent(
     import wordspace.models.word2vec as m
 
     captured = {}
+    real_kernel = m.train_chunk
+
+    def timed_kernel(*args):
+        started = time.perf_counter()
+        result = real_kernel(*args)
+        captured.setdefault("first_call", time.perf_counter() - started)
+        return result
 
     def capture(encoded, train_one, **kw):
         captured["train_one"] = train_one
         raise KeyboardInterrupt
 
+    m.train_chunk = timed_kernel
     m.train = capture
     try:
         m.Word2Vec(dim=100, epochs=1, workers=1, min_count=1).fit([["a", "b", "c"] * 50] * 20)
     except KeyboardInterrupt:
         pass
+    m.train_chunk = real_kernel
     train_one = captured["train_one"]
     for _ in range(100):
         train_one(0, 0, 0, 0, 0)
@@ -55,7 +66,7 @@ PER_CALL = textwrap.dedent(
     started = time.perf_counter()
     for _ in range(n):
         train_one(0, 0, 0, 0, 0)
-    print((time.perf_counter() - started) / n * 1e6)
+    print(captured["first_call"], (time.perf_counter() - started) / n * 1e6)
     """
 )
 
@@ -74,11 +85,13 @@ def _train_seconds(src: Path, cache: Path, corpus: Path, out: Path) -> float:
     return time.perf_counter() - started
 
 
-def _per_call_us(src: Path, cache: Path) -> float:
+def _kernel_costs(src: Path, cache: Path) -> tuple[float, float]:
+    """(seconds of the training kernel's first call, microseconds per empty-chunk call)."""
     result = subprocess.run(
         [sys.executable, "-c", PER_CALL], env=_env(src, cache), check=True, capture_output=True
     )
-    return float(result.stdout.decode().strip())
+    first, per_call = result.stdout.decode().split()
+    return float(first), float(per_call)
 
 
 def main() -> None:
@@ -90,7 +103,7 @@ def main() -> None:
     if args.baseline_src:
         versions = {"baseline": args.baseline_src.resolve(), **versions}
     results: dict[str, dict[str, list[float]]] = {
-        name: {"cold": [], "warm": [], "per_call": []} for name in versions
+        name: {"cold": [], "warm": [], "compile": [], "per_call": []} for name in versions
     }
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "tiny.txt"
@@ -100,17 +113,22 @@ def main() -> None:
                 cache = Path(tmp) / f"cache-{name}-{r}"
                 cold = _train_seconds(src, cache, corpus, Path(tmp) / f"cold-{name}-{r}")
                 warm = _train_seconds(src, cache, corpus, Path(tmp) / f"warm-{name}-{r}")
-                per_call = _per_call_us(src, cache)
-                results[name]["cold"].append(cold)
-                results[name]["warm"].append(warm)
-                results[name]["per_call"].append(per_call)
-                print(f"round {r + 1} {name}: cold {cold:.2f} s, warm {warm:.2f} s, "
-                      f"empty chunk {per_call:.1f} us", flush=True)  # fmt: skip
-    print("\n| version | cold start s | warm start s | empty-chunk call us |")
-    print("|---|---|---|---|")
+                compile_s, _ = _kernel_costs(src, Path(tmp) / f"kernel-cache-{name}-{r}")
+                _, per_call = _kernel_costs(src, cache)
+                for key, value in zip(
+                    ("cold", "warm", "compile", "per_call"),
+                    (cold, warm, compile_s, per_call),
+                    strict=True,
+                ):
+                    results[name][key].append(value)
+                line = f"round {r + 1} {name}: cold {cold:.2f} s, warm {warm:.2f} s, "
+                line += f"kernel compile {compile_s:.2f} s, empty chunk {per_call:.1f} us"
+                print(line, flush=True)
+    print("\n| version | cold start s | warm start s | kernel compile s | empty-chunk call us |")
+    print("|---|---|---|---|---|")
     for name, figures in results.items():
-        cold, warm, call = (statistics.median(figures[k]) for k in ("cold", "warm", "per_call"))
-        print(f"| {name} | {cold:.2f} | {warm:.2f} | {call:.1f} |")
+        cold, warm, compile_s, call = (statistics.median(v) for v in figures.values())
+        print(f"| {name} | {cold:.2f} | {warm:.2f} | {compile_s:.2f} | {call:.1f} |")
     print(f"\nmedians of {args.rounds} interleaved rounds; python {sys.version.split()[0]}")
 
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from numba import njit
+from numba.core.errors import TypingError
 
 from wordspace import Word2Vec
 from wordspace.errors import ParameterError
+from wordspace.kernels.borrowed import borrowed, keep_alive
 from wordspace.kernels.builders import (
     CBOW,
     SKIPGRAM,
@@ -214,3 +217,25 @@ def test_every_user_facing_name_has_a_kernel_code():
     assert set(ARCHITECTURE_CODES) == set(names.ARCHITECTURES)
     assert set(LOSS_CODES) == set(names.WORD_LOSSES) | set(names.CLASSIFIER_LOSSES)
     assert len(set(LOSS_CODES.values())) == len(LOSS_CODES)
+
+
+# ---------------------------------------------------------------- borrowed views
+
+
+@njit(cache=True)
+def _write_through_a_borrowed_view(n):
+    owned = (np.zeros(n, dtype=np.float32), np.arange(n), 3)
+    view = borrowed(owned)
+    for i in range(n):
+        view[0][i] = view[1][i] * view[2]
+    keep_alive(owned)
+    return owned[0]
+
+
+def test_a_borrowed_view_reads_and_writes_the_owners_arrays():
+    np.testing.assert_array_equal(_write_through_a_borrowed_view(5), [0, 3, 6, 9, 12])
+
+
+def test_borrowing_refuses_what_holds_no_array():
+    with pytest.raises(TypingError):
+        njit(lambda: borrowed((1, 2.0)))()

@@ -72,13 +72,13 @@ def most_rows_per_word(pairs):
 
 
 @njit(nogil=True, cache=True, inline="always")
-def add_word_rows(pairs, word, bag_rows, n):
+def add_word_rows(extra_offsets, extra_rows, word, bag_rows, n):
     """Append ``word``'s rows to ``bag_rows[n:]``; returns the new end."""
     bag_rows[n] = word
     n += 1
-    if len(pairs.extra_rows):
-        for p in range(pairs.extra_offsets[word], pairs.extra_offsets[word + 1]):
-            bag_rows[n] = pairs.extra_rows[p]
+    if len(extra_rows):
+        for p in range(extra_offsets[word], extra_offsets[word + 1]):
+            bag_rows[n] = extra_rows[p]
             n += 1
     return n
 
@@ -86,46 +86,58 @@ def add_word_rows(pairs, word, bag_rows, n):
 @njit(nogil=True, cache=True, inline="always")
 def one_target(block, n_groups, target):
     """Give each of the first ``n_groups`` groups of ``block`` the single target ``target``."""
+    target_ids = block.target_ids
+    target_offsets = block.target_offsets
     for g in range(n_groups):
-        block.target_ids[g] = target
-        block.target_offsets[g + 1] = g + 1
+        target_ids[g] = target
+        target_offsets[g + 1] = g + 1
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, inline="always")
 def skipgram_examples(pairs, sent, pos, lo, hi, block):
     """Fill ``block`` with the skip-gram examples of centre word ``sent[pos]`` and its
     context ``sent[lo:hi]``; returns the number of groups (0 if there is no context)."""
+    extra_offsets = pairs.extra_offsets
+    extra_rows = pairs.extra_rows
+    bag_rows = block.bag_rows
+    bag_offsets = block.bag_offsets
+    bag_scale = block.bag_scale
+    grad_scale = block.grad_scale
+    group_offsets = block.group_offsets
     rows = 0
     m = 0
     for c in range(lo, hi):
         if c != pos:
             start = rows
-            rows = add_word_rows(pairs, sent[c], block.bag_rows, rows)
+            rows = add_word_rows(extra_offsets, extra_rows, sent[c], bag_rows, rows)
             size = rows - start
-            block.bag_scale[m] = 1.0 if size == 1 else np.float32(1.0 / size)
-            block.grad_scale[m] = 1.0
+            bag_scale[m] = 1.0 if size == 1 else np.float32(1.0 / size)
+            grad_scale[m] = 1.0
             m += 1
-            block.bag_offsets[m] = rows
+            bag_offsets[m] = rows
     if m == 0:
         return 0
     if pairs.shared:
-        block.group_offsets[1] = m
+        group_offsets[1] = m
         one_target(block, 1, sent[pos])
         return 1
     for g in range(m):
-        block.group_offsets[g + 1] = g + 1
+        group_offsets[g + 1] = g + 1
     one_target(block, m, sent[pos])
     return m
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, inline="always")
 def cbow_examples(pairs, sent, pos, lo, hi, block):
     """Fill ``block`` with the CBOW example of centre word ``sent[pos]``: one bag of every
     row of the context ``sent[lo:hi]``; returns the number of groups (0 or 1)."""
+    extra_offsets = pairs.extra_offsets
+    extra_rows = pairs.extra_rows
+    bag_rows = block.bag_rows
     rows = 0
     for c in range(lo, hi):
         if c != pos:
-            rows = add_word_rows(pairs, sent[c], block.bag_rows, rows)
+            rows = add_word_rows(extra_offsets, extra_rows, sent[c], bag_rows, rows)
     if rows == 0:
         return 0
     block.bag_offsets[1] = rows

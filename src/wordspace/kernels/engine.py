@@ -143,17 +143,19 @@ def new_block(max_examples, max_bag_rows, max_group_targets):
     )
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, inline="always")
 def step_block(block, n_groups, syn0, outputs, loss, lr, rng, scratch):
     """Train the first ``n_groups`` groups of ``block`` on the input rows ``syn0`` and the
     output rows ``outputs``; returns the summed loss (float64) of their examples."""
+    group_offsets = block.group_offsets
+    grad = scratch.grad
     total = 0.0
     for g in range(n_groups):
-        first = block.group_offsets[g]
-        end = block.group_offsets[g + 1]
+        first = group_offsets[g]
+        end = group_offsets[g + 1]
         compose_bags(block, first, end, syn0, scratch)
         total += train_group(block, g, end - first, outputs, loss, lr, rng, scratch)
-        scatter_gradients(block, first, end, syn0, scratch.grad)
+        scatter_gradients(block, first, end, syn0, grad)
     return total
 
 
@@ -163,6 +165,10 @@ def compose_bags(block, first, end, syn0, scratch):
     ``first:end``: the input row itself for a bag of one unscaled row, else the bag's scaled
     sum, written to ``scratch.hidden``."""
     hidden = scratch.hidden
+    hidden_rows = scratch.hidden_rows
+    bag_rows = block.bag_rows
+    bag_offsets = block.bag_offsets
+    bag_scale = block.bag_scale
     width = syn0.shape[1]
     base = syn0.ctypes.data
     stride = syn0.strides[0]
@@ -170,34 +176,37 @@ def compose_bags(block, first, end, syn0, scratch):
     hidden_stride = hidden.strides[0]
     for e in range(first, end):
         j = e - first
-        a = block.bag_offsets[e]
-        b = block.bag_offsets[e + 1]
-        scale = block.bag_scale[e]
+        a = bag_offsets[e]
+        b = bag_offsets[e + 1]
+        scale = bag_scale[e]
         if b - a == 1 and scale == 1.0:
-            scratch.hidden_rows[j] = base + block.bag_rows[a] * stride
+            hidden_rows[j] = base + bag_rows[a] * stride
             continue
         for k in range(width):
             hidden[j, k] = 0.0
         for p in range(a, b):
-            r = block.bag_rows[p]
+            r = bag_rows[p]
             for k in range(width):
                 hidden[j, k] += syn0[r, k]
         if scale != 1.0:
             for k in range(width):
                 hidden[j, k] *= scale
-        scratch.hidden_rows[j] = hidden_base + j * hidden_stride
+        hidden_rows[j] = hidden_base + j * hidden_stride
 
 
 @njit(nogil=True, cache=True, inline="always")
 def scatter_gradients(block, first, end, syn0, grad):
     """Add example e's hidden gradient (row e - first of ``grad``), times its
     ``grad_scale``, to every row of its bag, e in ``first:end``, in bag order."""
+    bag_rows = block.bag_rows
+    bag_offsets = block.bag_offsets
+    grad_scale = block.grad_scale
     width = syn0.shape[1]
     for e in range(first, end):
         j = e - first
-        scale = block.grad_scale[e]
-        for p in range(block.bag_offsets[e], block.bag_offsets[e + 1]):
-            r = block.bag_rows[p]
+        scale = grad_scale[e]
+        for p in range(bag_offsets[e], bag_offsets[e + 1]):
+            r = bag_rows[p]
             if scale == 1.0:
                 for k in range(width):
                     syn0[r, k] += grad[j, k]
@@ -232,19 +241,21 @@ def train_group(block, g, n_in, outputs, loss, lr, rng, scratch):
         )  # fmt: skip
     n_out = outputs.matrix.shape[0]
     if loss.kind == SOFTMAX:
+        example_targets = scratch.example_targets
         for j in range(n_in):
-            scratch.example_targets[j] = block.target_ids[a]
+            example_targets[j] = block.target_ids[a]
         return softmax_block(
             scratch.hidden_rows, n_in, 1, scratch.out_rows, n_out, scratch.example_targets,
             lr, scratch.grad, scratch.grad_rows, scratch.scores,
         )  # fmt: skip
     offsets = scratch.example_target_offsets
     ids = scratch.example_target_ids
+    target_ids = block.target_ids
     offsets[0] = 0
     for j in range(n_in):
         start = offsets[j]
         for t in range(a, b):
-            ids[start + t - a] = block.target_ids[t]
+            ids[start + t - a] = target_ids[t]
         offsets[j + 1] = start + b - a
     return one_vs_all_block(
         scratch.hidden_rows, n_in, 1, scratch.out_rows, n_out, offsets, ids, lr,

@@ -12,6 +12,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
+from wordspace.kernels.borrowed import borrowed, keep_alive
 from wordspace.kernels.builders import most_rows_per_word, subsample, window_around, window_examples
 from wordspace.kernels.engine import OutputRows, new_block, new_scratch, step_block
 from wordspace.kernels.losses import prefetch_targets
@@ -72,7 +73,9 @@ def train_chunk(weights, sentences, pairs, loss, schedule, chunk):
     The last ``weights.hot_rows`` rows of the output matrix (the top of the Huffman tree,
     which every example updates) are trained in a private copy that is merged back every
     ``SYNC_EVERY`` centre words, so that workers do not fight over their cache lines yet see
-    each other's updates soon.
+    each other's updates soon. The structures read per centre word are borrowed views
+    (``borrowed``), so that their fields cost no reference counting; their owners are kept
+    alive to the end.
     """
     syn0 = weights.input
     out = weights.output
@@ -83,13 +86,20 @@ def train_chunk(weights, sentences, pairs, loss, schedule, chunk):
     hot_start = out.shape[0] - weights.hot_rows
     hot = out[hot_start:].copy()
     hot_before = hot.copy()
-    outputs = OutputRows(out, hot, hot_start)
-    block = new_block(span, span * most_rows_per_word(pairs), 1)
-    scratch = new_scratch(syn0.shape[1], span, loss, outputs)
+    owned_outputs = OutputRows(out, hot, hot_start)
+    owned_block = new_block(span, span * most_rows_per_word(pairs), 1)
+    owned_scratch = new_scratch(syn0.shape[1], span, loss, owned_outputs)
+    outputs = borrowed(owned_outputs)
+    block = borrowed(owned_block)
+    scratch = borrowed(owned_scratch)
+    pairs = borrowed(pairs)
+    loss = borrowed(loss)
     longest = 0
     for s in range(chunk.first, chunk.end):
         longest = max(longest, offsets[s + 1] - offsets[s])
     sent = np.empty(longest, dtype=np.int32)
+    keep_prob = sentences.keep_prob
+    group_offsets = block.group_offsets
     since_sync = 0
     total_loss = 0.0
     examples = 0
@@ -100,7 +110,7 @@ def train_chunk(weights, sentences, pairs, loss, schedule, chunk):
         progress = min(done / schedule.words_total, 1.0)
         lr = np.float32(schedule.lr_start - (schedule.lr_start - schedule.lr_end) * progress)
         done += end - start
-        n = subsample(ids, start, end, sentences.keep_prob, rng, sent)
+        n = subsample(ids, start, end, keep_prob, rng, sent)
         for pos in range(n):
             lo, hi = window_around(pos, n, pairs.window, rng)
             if pos + 1 < n:
@@ -109,12 +119,15 @@ def train_chunk(weights, sentences, pairs, loss, schedule, chunk):
                 prefetch_row(syn0, sent[pos + pairs.window + 1])
             n_groups = window_examples(pairs, sent, pos, lo, hi, block)
             total_loss += step_block(block, n_groups, syn0, outputs, loss, lr, rng, scratch)
-            examples += block.group_offsets[n_groups]
+            examples += group_offsets[n_groups]
             since_sync += 1
             if since_sync == SYNC_EVERY and weights.hot_rows:
                 merge_hot_rows(out, hot, hot_before, hot_start)
                 since_sync = 0
     merge_hot_rows(out, hot, hot_before, hot_start)
+    keep_alive(owned_outputs)
+    keep_alive(owned_block)
+    keep_alive(owned_scratch)
     return total_loss, examples
 
 
