@@ -22,7 +22,14 @@ from wordspace.kernels.builders import (
     cbow_examples,
     skipgram_examples,
 )
-from wordspace.kernels.engine import OutputRows, new_block, new_scratch, step_block
+from wordspace.kernels.engine import (
+    FullLossTables,
+    LogisticLossTables,
+    OutputRows,
+    new_block,
+    new_scratch,
+    step_block,
+)
 from wordspace.kernels.random import seeded
 from wordspace.losses import prepare_loss
 
@@ -239,3 +246,13 @@ def test_a_borrowed_view_reads_and_writes_the_owners_arrays():
 def test_borrowing_refuses_what_holds_no_array():
     with pytest.raises(TypingError):
         njit(lambda: borrowed((1, 2.0)))()
+
+
+def test_losses_that_score_every_row_have_their_own_type():
+    # The training kernel compiles the softmax and one-vs-all step only for their type, so a
+    # word2vec run with ns or hs never pays their compilation.
+    counts = np.array([5, 3, 2, 1])
+    for name in ("ns", "hs"):
+        assert isinstance(prepare_loss(name, counts).tables, LogisticLossTables)
+    for name in ("softmax", "ova"):
+        assert isinstance(prepare_loss(name, counts).tables, FullLossTables)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from wordspace.kernels.engine import LossTables
+from wordspace.kernels.engine import FullLossTables, LogisticLossTables, LossTables
 from wordspace.kernels.losses import HIERARCHICAL_SOFTMAX, NEGATIVE_SAMPLING
 from wordspace.kernels.softmax import ONE_VS_ALL, SOFTMAX
 from wordspace.vocab import huffman_tree, noise_distribution
@@ -80,5 +80,8 @@ def prepare_loss(
         hot_rows = min(HOT_TREE_NODES, output_rows)
     elif code == ONE_VS_ALL:
         max_targets = max(1, max_positives)
-    tables = LossTables(code, negative, noise[0], noise[1], tree[0], tree[1], tree[2], max_targets)
+    kind = (
+        LogisticLossTables if code in (NEGATIVE_SAMPLING, HIERARCHICAL_SOFTMAX) else FullLossTables
+    )
+    tables = kind(code, negative, noise[0], noise[1], tree[0], tree[1], tree[2], max_targets)
     return PreparedLoss(name, tables, output_rows, hot_rows)

@@ -24,7 +24,8 @@ from __future__ import annotations
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
 
 from wordspace.kernels.losses import (
     HIERARCHICAL_SOFTMAX,
@@ -50,20 +51,24 @@ ExampleBlock = namedtuple(
 )
 """What a builder fills for the step: the examples of one block (see the module doc)."""
 
-LossTables = namedtuple(
-    "LossTables",
-    [
-        "kind",  # NEGATIVE_SAMPLING, HIERARCHICAL_SOFTMAX, SOFTMAX or ONE_VS_ALL
-        "negative",  # noise rows per draw (negative sampling)
-        "noise_prob",  # float32 alias table of the noise distribution (negative sampling)
-        "noise_alias",  # int32
-        "code_offsets",  # int64: Huffman paths (hierarchical softmax), see vocab.huffman_tree
-        "codes",  # uint8
-        "points",  # int32
-        "max_targets",  # most output rows one draw can give
-    ],
-)
-"""A loss, prepared once from the vocabulary or label set (``wordspace.losses.prepare``)."""
+_LOSS_FIELDS = [
+    "kind",  # NEGATIVE_SAMPLING, HIERARCHICAL_SOFTMAX, SOFTMAX or ONE_VS_ALL
+    "negative",  # noise rows per draw (negative sampling)
+    "noise_prob",  # float32 alias table of the noise distribution (negative sampling)
+    "noise_alias",  # int32
+    "code_offsets",  # int64: Huffman paths (hierarchical softmax), see vocab.huffman_tree
+    "codes",  # uint8
+    "points",  # int32
+    "max_targets",  # most output rows one draw gives (or positives one example has)
+]
+LogisticLossTables = namedtuple("LogisticLossTables", _LOSS_FIELDS)
+"""Negative sampling or hierarchical softmax, prepared (``wordspace.losses.prepare_loss``):
+the losses that draw a few output rows per target."""
+FullLossTables = namedtuple("FullLossTables", _LOSS_FIELDS)
+"""Softmax or one-vs-all, prepared: the losses that score every output row. A separate type,
+so that a kernel trained with a logistic loss never compiles their code (7 of the training
+kernel's 17 s of compilation)."""
+LossTables = LogisticLossTables | FullLossTables
 
 OutputRows = namedtuple(
     "OutputRows",
@@ -222,35 +227,54 @@ def train_group(block, g, n_in, outputs, loss, lr, rng, scratch):
 
     Negative sampling and hierarchical softmax draw the output rows of the group's (first)
     target: noise words shared by the whole group, or its Huffman path, trained in groups of
-    ``SEQUENTIAL_GROUP`` hidden vectors. Softmax scores every output row, with the group's
-    first target as each example's; one-vs-all gives each example all of the group's
-    targets as positives. Both train their examples one after another, as fastText does.
+    ``SEQUENTIAL_GROUP`` hidden vectors. The losses over every output row are in
+    :func:`train_full_group`.
     """
+    if loss.kind != NEGATIVE_SAMPLING and loss.kind != HIERARCHICAL_SOFTMAX:
+        return train_full_group(block, g, n_in, outputs, loss, lr, scratch)
+    target = block.target_ids[block.target_offsets[g]]
+    n_out = draw_targets(loss, target, rng, scratch.out_ids, scratch.labels)
+    row_addresses(
+        outputs.matrix, scratch.out_ids, n_out, outputs.hot_start, outputs.hot,
+        scratch.out_rows,
+    )  # fmt: skip
+    group = SEQUENTIAL_GROUP if loss.kind == HIERARCHICAL_SOFTMAX else n_in
+    return logistic_block(
+        scratch.hidden_rows, n_in, group, scratch.out_rows, n_out, scratch.labels, lr,
+        scratch.grad, scratch.grad_rows, scratch.scores,
+    )  # fmt: skip
+
+
+def train_full_group(block, g, n_in, outputs, loss, lr, scratch):
+    """Softmax scores every output row, with the group's first target as each example's;
+    one-vs-all gives each example all of the group's targets as positives. Both train their
+    examples one after another, as fastText does. Returns the summed loss.
+
+    Compiled per type of ``loss`` (the overload below): for ``LogisticLossTables`` it is
+    never called, and compiles to nothing.
+    """
+    raise NotImplementedError("only callable from compiled code")
+
+
+def _no_full_group(block, g, n_in, outputs, loss, lr, scratch):
+    return 0.0
+
+
+def _full_group(block, g, n_in, outputs, loss, lr, scratch):
     a = block.target_offsets[g]
     b = block.target_offsets[g + 1]
-    if loss.kind == NEGATIVE_SAMPLING or loss.kind == HIERARCHICAL_SOFTMAX:
-        n_out = draw_targets(loss, block.target_ids[a], rng, scratch.out_ids, scratch.labels)
-        row_addresses(
-            outputs.matrix, scratch.out_ids, n_out, outputs.hot_start, outputs.hot,
-            scratch.out_rows,
-        )  # fmt: skip
-        group = SEQUENTIAL_GROUP if loss.kind == HIERARCHICAL_SOFTMAX else n_in
-        return logistic_block(
-            scratch.hidden_rows, n_in, group, scratch.out_rows, n_out, scratch.labels, lr,
-            scratch.grad, scratch.grad_rows, scratch.scores,
-        )  # fmt: skip
+    target_ids = block.target_ids
     n_out = outputs.matrix.shape[0]
     if loss.kind == SOFTMAX:
         example_targets = scratch.example_targets
         for j in range(n_in):
-            example_targets[j] = block.target_ids[a]
+            example_targets[j] = target_ids[a]
         return softmax_block(
-            scratch.hidden_rows, n_in, 1, scratch.out_rows, n_out, scratch.example_targets,
-            lr, scratch.grad, scratch.grad_rows, scratch.scores,
+            scratch.hidden_rows, n_in, 1, scratch.out_rows, n_out, example_targets, lr,
+            scratch.grad, scratch.grad_rows, scratch.scores,
         )  # fmt: skip
     offsets = scratch.example_target_offsets
     ids = scratch.example_target_ids
-    target_ids = block.target_ids
     offsets[0] = 0
     for j in range(n_in):
         start = offsets[j]
@@ -261,3 +285,10 @@ def train_group(block, g, n_in, outputs, loss, lr, rng, scratch):
         scratch.hidden_rows, n_in, 1, scratch.out_rows, n_out, offsets, ids, lr,
         scratch.grad, scratch.grad_rows, scratch.scores,
     )  # fmt: skip
+
+
+@overload(train_full_group, jit_options={"nogil": True, "cache": True})
+def _train_full_group_for(block, g, n_in, outputs, loss, lr, scratch):
+    if isinstance(loss, types.NamedTuple) and loss.instance_class is FullLossTables:
+        return _full_group
+    return _no_full_group

@@ -70,7 +70,7 @@ def tree_path(target, code_offsets, codes, points, rows, labels):
 
 @njit(nogil=True, cache=True, inline="always")
 def draw_targets(loss, target, rng, rows, labels):
-    """Output rows and labels for ``target`` under ``loss`` (an ``engine.LossTables`` of
+    """Output rows and labels for ``target`` under ``loss`` (``engine.LogisticLossTables`` of
     negative sampling or hierarchical softmax); returns how many were written."""
     if loss.kind == NEGATIVE_SAMPLING:
         return draw_negatives(
