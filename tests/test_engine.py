@@ -31,6 +31,7 @@ from wordspace.kernels.engine import (
     step_block,
 )
 from wordspace.kernels.random import seeded
+from wordspace.kernels.softmax import SOFTMAX
 from wordspace.losses import prepare_loss
 
 WIDTH = 16
@@ -43,7 +44,9 @@ def _pairs(architecture, *, shared=True, mean=True, extra=None, n_words=30):
     for word in range(n_words):
         rows += (extra or {}).get(word, [])
         offsets[word + 1] = len(rows)
-    return PairBuilder(architecture, 2, shared, mean, offsets, np.array(rows, dtype=np.int64))
+    most = 1 + int(np.diff(offsets).max())
+    rows = np.array(rows, dtype=np.int64)
+    return PairBuilder(architecture, 2, shared, mean, offsets, rows, most)
 
 
 def _read(block, n_groups):
@@ -256,3 +259,54 @@ def test_losses_that_score_every_row_have_their_own_type():
         assert isinstance(prepare_loss(name, counts).tables, LogisticLossTables)
     for name in ("softmax", "ova"):
         assert isinstance(prepare_loss(name, counts).tables, FullLossTables)
+
+
+def _ova_step(n_targets, max_positives):
+    rng = np.random.default_rng(6)
+    syn0 = np.zeros((3, WIDTH), np.float32)
+    out = np.zeros((4, WIDTH), np.float32)
+    syn0[:, :8] = rng.normal(0, 0.5, (3, 8))
+    out[:, :8] = rng.normal(0, 0.5, (4, 8))
+    loss = prepare_loss("ova", np.ones(4, np.int64), max_positives=max_positives)
+    outputs = OutputRows(out, out[:0], len(out))
+    block = new_block(1, 1, n_targets)
+    block.bag_rows[0] = 1
+    block.bag_offsets[1] = 1
+    block.group_offsets[1] = 1
+    block.target_ids[:n_targets] = [0, 2][:n_targets]
+    block.target_offsets[1] = n_targets
+    scratch = new_scratch(WIDTH, 1, loss.tables, outputs)
+    before = (syn0.copy(), out.copy())
+    total = step_block(
+        block, 1, syn0, outputs, loss.tables, np.float32(0.1), seeded(1, 0, 0), scratch
+    )
+    return before, (syn0, out), total
+
+
+def test_one_vs_all_through_the_step_gives_each_example_the_groups_targets():
+    (syn0, out), (syn0_after, out_after), total = _ova_step(2, max_positives=2)
+    h = syn0[1, :8].astype(np.float64)
+    s = out[:, :8] @ h
+    labels = np.array([1.0, 0.0, 1.0, 0.0])
+    alpha = 0.1 * (labels - 1 / (1 + np.exp(-s)))
+    np.testing.assert_allclose(syn0_after[1, :8], h + alpha @ out[:, :8], atol=1e-6)
+    np.testing.assert_allclose(out_after[:, :8], out[:, :8] + np.outer(alpha, h), atol=1e-6)
+    want = np.sum(np.log1p(np.exp(-np.where(labels > 0, s, -s))))
+    assert total == pytest.approx(want, rel=1e-5)
+
+
+def test_a_one_vs_all_group_with_more_targets_than_prepared_is_refused():
+    with pytest.raises(ValueError, match="more targets"):
+        _ova_step(2, max_positives=1)
+
+
+def test_logistic_tables_with_a_full_loss_code_are_refused():
+    good = prepare_loss("ns", np.ones(4, np.int64)).tables
+    wrong = good._replace(kind=SOFTMAX)
+    out = np.zeros((4, WIDTH), np.float32)
+    outputs = OutputRows(out, out[:0], len(out))
+    block, n = _block_of([[0]], [1.0], [1.0], [1], [1])
+    scratch = new_scratch(WIDTH, 1, wrong, outputs)
+    syn0 = np.zeros((2, WIDTH), np.float32)
+    with pytest.raises(ValueError, match="FullLossTables"):
+        step_block(block, n, syn0, outputs, wrong, np.float32(0.1), seeded(1, 0, 0), scratch)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from wordspace import Vectors
+from wordspace.errors import ParameterError
 
 
 @pytest.fixture
@@ -72,6 +73,11 @@ def test_analogy_finds_the_planted_answer_with_add_and_mul():
     vectors = Vectors.from_words(words, matrix)
     for method in ("add", "mul"):
         assert vectors.analogy("man", "king", "woman", method=method)[0][0] == "queen"
+
+
+def test_an_unknown_analogy_method_is_a_parameter_error(vectors):
+    with pytest.raises(ParameterError, match="method must be one of add, mul"):
+        vectors.analogy(*vectors.vocab.words[:3], method="sum")
 
 
 def test_norms_are_computed_once_and_normalized_rows_have_unit_length(vectors):

@@ -3,9 +3,10 @@
 Token hashes are 64-bit FNV-1a followed by the MurmurHash3 finaliser, so that the low bits
 used to pick a hash-table slot are well mixed even for short, similar words.
 
-Three feature-hashing schemes live here: fastText's 32-bit FNV-1a character n-grams
-(``char_ngram_buckets``, bit-compatible with its models) and our well-mixed 64-bit word
-n-grams (``vocabulary_hashes`` + ``ngram_hash``, named ``WORD_NGRAM_SCHEME``). A model stores
+Two feature-hashing schemes live here: fastText's 32-bit FNV-1a character n-grams
+(``char_ngram_buckets``, bit-compatible with its models, named ``CHAR_NGRAM_SCHEME``) and
+our well-mixed 64-bit word n-grams (``vocabulary_hashes`` + ``ngram_hash``, named
+``WORD_NGRAM_SCHEME``). A model stores
 the name of the scheme it was trained with, so the values here must never change.
 """
 
@@ -136,7 +137,10 @@ def char_ngram_count(word, n, minn, maxn, bucket):
     return count
 
 
-WORD_NGRAM_SCHEME = "xxh64-of-word-fnv1a64"
+CHAR_NGRAM_SCHEME = "fasttext-fnv1a32"
+"""Facebook fastText's character n-gram hash (32-bit FNV-1a over sign-extended bytes)."""
+
+WORD_NGRAM_SCHEME = "xxh64-of-fnv1a64-fmix64"
 """The name models store for our word n-gram hashing: each word hashed by ``hash_bytes``
 (64-bit FNV-1a of its UTF-8 bytes, then MurmurHash3's fmix64), an n-gram hashed by XXH64
 (seed 0) of its words' hashes as little-endian 64-bit lanes, its bucket that hash modulo the

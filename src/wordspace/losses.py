@@ -44,13 +44,6 @@ class PreparedLoss:
     hot_rows: int
     """Last output rows each worker trains in a private copy (the top of the tree)."""
 
-    @property
-    def scored_rows(self) -> int:
-        """Output rows one example is scored against, at most (sizes the scratch)."""
-        if self.name in ("softmax", "ova"):
-            return self.output_rows
-        return int(self.tables.max_targets)
-
 
 def prepare_loss(
     name: str,

@@ -334,7 +334,7 @@ def analogy_answers(
         sim_c = (vectors.cosines(c, restrict_vocab) + 1) / 2
         scores = sim_b * sim_c / (sim_a + COSMUL_EPSILON)
     else:
-        raise ValueError(f"method must be one of {', '.join(ANALOGY_METHODS)}, got {method!r}")
+        raise ParameterError(f"method must be one of {', '.join(ANALOGY_METHODS)}, got {method!r}")
     n = scores.shape[1]
     for j in range(3):
         inside = (rows[:, j] >= 0) & (rows[:, j] < n)

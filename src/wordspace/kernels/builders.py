@@ -3,11 +3,12 @@
 Skip-gram makes one example per context word (bag: that word's rows; target: the centre
 word); CBOW makes one example per centre word (bag: the rows of every context word, averaged
 or summed). A word's rows are its own row followed by its extra rows (``ExtraRows``: the
-hashed character n-grams of subword models; none for plain word2vec); a bag of several rows
-is their mean. With ``shared`` negatives, skip-gram puts all context words of a window in one
-group, scored against the same target and noise rows in one block, which keeps those rows in
-cache; otherwise each context word is a group of its own that draws its own noise words,
-exactly as the word2vec tool does.
+hashed character n-grams of subword models; none for plain word2vec); skip-gram's bag of a
+word with extra rows is their mean, CBOW's bag is averaged or summed as the model says.
+With ``shared`` negatives, skip-gram puts all context words of a window in one group, scored
+against the same target and noise rows in one block, which keeps those rows in cache;
+otherwise each context word is a group of its own that draws its own noise words, exactly as
+the word2vec tool does.
 
 Builders do no vector arithmetic: they only fill an ``engine.ExampleBlock`` and return how
 many groups it holds.
@@ -34,6 +35,7 @@ PairBuilder = namedtuple(
         "cbow_mean",  # CBOW: the hidden vector is the mean of the bag (else its sum)
         "extra_offsets",  # int64: word w's extra rows are extra_rows[extra_offsets[w]:...]
         "extra_rows",  # int64: ids of extra input rows (empty: every word is one row)
+        "most_rows",  # the most input rows one word has (1 + its extra rows), sizes the block
     ],
 )
 """How a word2vec model makes its examples."""
@@ -58,17 +60,6 @@ def window_around(pos, n, window, rng):
     """[lo, hi) of a window shrunk uniformly to 1..window words each side, as word2vec."""
     reach = window - below(rng, window)
     return max(0, pos - reach), min(n, pos + reach + 1)
-
-
-@njit(nogil=True, cache=True, inline="always")
-def most_rows_per_word(pairs):
-    """The most input rows one word has (its own and its extra rows)."""
-    offsets = pairs.extra_offsets
-    most = 0
-    if len(pairs.extra_rows):
-        for w in range(len(offsets) - 1):
-            most = max(most, offsets[w + 1] - offsets[w])
-    return most + 1
 
 
 @njit(nogil=True, cache=True, inline="always")

@@ -51,7 +51,7 @@ ExampleBlock = namedtuple(
         "grad_scale",  # float32: each row of e's bag gets grad_scale[e] * e's hidden gradient
         "group_offsets",  # int64: group g is examples group_offsets[g]:group_offsets[g + 1]
         "target_offsets",  # int64: group g's targets are target_ids[target_offsets[g]:...[g + 1]]
-        "target_ids",  # int64: target ids (words, labels: positions in the output rows)
+        "target_ids",  # int64: target ids (words or labels; what they select is the loss's)
     ],
 )
 """What a builder fills for the step: the examples of one block (see the module doc)."""
@@ -94,7 +94,7 @@ StepScratch = namedtuple(
         "grad_rows",  # int64: address of each row of ``grad``
         "scores",  # float32 (examples, targets rounded up to LANES): scores, then alphas
         "out_ids",  # int64: the output rows of a draw
-        "labels",  # float32: their labels (rounded up to LANES, zero past the draw)
+        "labels",  # float32: their labels (rounded up to LANES, finite past the draw)
         "out_rows",  # int64: their addresses (every row's, for softmax and one-vs-all)
         "example_targets",  # int64: each example's target (softmax)
         "example_target_offsets",  # int64: each example's targets (one-vs-all)
@@ -129,8 +129,8 @@ def new_scratch(width, max_examples, loss, outputs):
         grad,
         grad_rows,
         np.zeros((max_examples, whole_targets), dtype=np.float32),
-        np.empty(max(whole_out, 1), dtype=np.int64),
-        np.zeros(whole_targets, dtype=np.float32),
+        np.empty(max(loss.max_targets, 1), dtype=np.int64),
+        np.zeros(-(-max(loss.max_targets, 1) // LANES) * LANES, dtype=np.float32),
         out_rows,
         np.empty(max_examples, dtype=np.int64),
         np.empty(max_examples + 1, dtype=np.int64),
@@ -231,9 +231,9 @@ def train_group(block, g, n_in, outputs, loss, lr, rng, scratch):
     take the SGD step on the output rows; returns the summed loss.
 
     Negative sampling and hierarchical softmax draw the output rows of the group's (first)
-    target: noise words shared by the whole group, or its Huffman path, trained in groups of
-    ``SEQUENTIAL_GROUP`` hidden vectors. The losses over every output row are in
-    :func:`train_full_group`.
+    target: noise words shared by the whole group, trained as one block, or its Huffman
+    path, trained in groups of ``SEQUENTIAL_GROUP`` hidden vectors. The losses over every
+    output row are in :func:`train_full_group`.
     """
     if loss.kind != NEGATIVE_SAMPLING and loss.kind != HIERARCHICAL_SOFTMAX:
         return train_full_group(block, g, n_in, outputs, loss, lr, scratch)
@@ -252,8 +252,9 @@ def train_group(block, g, n_in, outputs, loss, lr, rng, scratch):
 
 def train_full_group(block, g, n_in, outputs, loss, lr, scratch):
     """Softmax scores every output row, with the group's first target as each example's;
-    one-vs-all gives each example all of the group's targets as positives. Both train their
-    examples one after another, as fastText does. Returns the summed loss.
+    one-vs-all gives each example all of the group's targets (distinct) as positives. Both
+    score and update the output rows one example after another, as fastText does (the input
+    rows are updated after the group, by the step). Returns the summed loss.
 
     Compiled per type of ``loss`` (the overload below): for ``LogisticLossTables`` it is
     never called, and compiles to nothing.
@@ -262,7 +263,7 @@ def train_full_group(block, g, n_in, outputs, loss, lr, scratch):
 
 
 def _no_full_group(block, g, n_in, outputs, loss, lr, scratch):
-    return 0.0
+    raise ValueError("softmax and one-vs-all need FullLossTables (see losses.prepare_loss)")
 
 
 def _full_group(block, g, n_in, outputs, loss, lr, scratch):
@@ -270,6 +271,8 @@ def _full_group(block, g, n_in, outputs, loss, lr, scratch):
     b = block.target_offsets[g + 1]
     target_ids = block.target_ids
     n_out = outputs.matrix.shape[0]
+    if b <= a:
+        raise ValueError("a group of a full-softmax or one-vs-all block has no target")
     if loss.kind == SOFTMAX:
         example_targets = scratch.example_targets
         for j in range(n_in):
@@ -280,6 +283,8 @@ def _full_group(block, g, n_in, outputs, loss, lr, scratch):
         )  # fmt: skip
     offsets = scratch.example_target_offsets
     ids = scratch.example_target_ids
+    if n_in * (b - a) > len(ids):
+        raise ValueError("a one-vs-all group has more targets than the loss was prepared for")
     offsets[0] = 0
     for j in range(n_in):
         start = offsets[j]

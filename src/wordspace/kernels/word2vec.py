@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit
 
 from wordspace.kernels.borrowed import borrowed, keep_alive
-from wordspace.kernels.builders import most_rows_per_word, subsample, window_around, window_examples
+from wordspace.kernels.builders import subsample, window_around, window_examples
 from wordspace.kernels.engine import OutputRows, new_block, new_scratch, step_block
 from wordspace.kernels.losses import prefetch_targets
 from wordspace.kernels.prefetch import prefetch_row
@@ -87,7 +87,7 @@ def train_chunk(weights, sentences, pairs, loss, schedule, chunk):
     hot = out[hot_start:].copy()
     hot_before = hot.copy()
     owned_outputs = OutputRows(out, hot, hot_start)
-    owned_block = new_block(span, span * most_rows_per_word(pairs), 1)
+    owned_block = new_block(span, span * pairs.most_rows, 1)
     owned_scratch = new_scratch(syn0.shape[1], span, loss, owned_outputs)
     outputs = borrowed(owned_outputs)
     block = borrowed(owned_block)

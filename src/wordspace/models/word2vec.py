@@ -281,6 +281,7 @@ class Word2Vec:
             self.cbow_mean,
             extra.offsets,
             extra.rows,
+            1 + int(np.diff(extra.offsets).max(initial=0)),
         )
         words_total = max(encoded.n_tokens * self.epochs, 1)
         schedule = Schedule(float(self.lr), float(self.min_lr), words_total, kernel_seed(self.seed))
@@ -303,7 +304,12 @@ class Word2Vec:
         ensure_available(
             matrices + scratch + copies + n_words * 16,
             f"training {n_words:,} words x {self.dim} dimensions",
-            suggestion="lower dim, or raise min_count or set max_vocab_size",
+            suggestion=(
+                "use loss='ns' or 'hs' (the full softmax keeps window x vocabulary scores per "
+                "worker), or lower window or workers"
+                if self.loss == "softmax"
+                else "lower dim, or raise min_count or set max_vocab_size"
+            ),
         )
         if output is not None:
             model_bytes = 2 * n_words * self.dim * 4 + n_words * 64
