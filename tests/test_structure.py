@@ -318,3 +318,90 @@ def test_train_help_offers_every_word_loss_and_says_what_softmax_costs():
     text = " ".join(result.stdout.split())
     assert f"--loss <{'|'.join(names.WORD_LOSSES)}>" in text
     assert "softmax (full softmax) vocabulary size x dim" in text
+
+
+def _call_name(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        return node.func.id
+    return None
+
+
+def _is_inline(function: ast.FunctionDef) -> bool:
+    """Whether ``function`` is decorated ``@njit(..., inline="always")``."""
+    for decorator in function.decorator_list:
+        for keyword in getattr(decorator, "keywords", []):
+            if keyword.arg == "inline" and getattr(keyword.value, "value", None) == "always":
+                return True
+    return False
+
+
+def _borrowing_problems(function: ast.FunctionDef) -> list[str]:
+    """What breaks ``kernels.borrowed``'s rules in one function: a borrowed temporary, a
+    borrow inside an inlined function, a borrowed local not kept alive after its last use."""
+    problems = []
+    where = f"{function.name} (line {function.lineno})"
+    statements = list(ast.walk(function))
+    borrows = [n for n in statements if _call_name(n) == "borrowed"]
+    if borrows and _is_inline(function):
+        problems.append(f"{where}: borrows inside an inline function")
+    arguments = {a.arg for a in function.args.args}
+    kept = {
+        (n.args[0].id, n.lineno)
+        for n in statements
+        if _call_name(n) == "keep_alive" and n.args and isinstance(n.args[0], ast.Name)
+    }
+    for call in borrows:
+        owner = call.args[0] if call.args else None
+        if not isinstance(owner, ast.Name):
+            problems.append(f"{where}: borrows a temporary (line {call.lineno})")
+            continue
+        if owner.id in arguments:
+            continue  # the caller holds the argument for the whole call
+        last_use = max(
+            n.lineno
+            for n in statements
+            if isinstance(n, ast.Name) and n.id == owner.id and not _is_keep_alive_arg(n, kept)
+        )
+        if not any(name == owner.id and line >= last_use for name, line in kept):
+            problems.append(f"{where}: {owner.id} is borrowed but not kept alive to its end")
+    return problems
+
+
+def _is_keep_alive_arg(name: ast.Name, kept: set[tuple[str, int]]) -> bool:
+    return (name.id, name.lineno) in kept
+
+
+def test_every_borrowed_view_has_an_owner_kept_alive_to_its_end():
+    # A borrowed view owns nothing: numba frees the owner after its last use, so without a
+    # keep_alive after the loops the view would read freed memory, silently.
+    problems = []
+    for path in sorted((PACKAGE / "kernels").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef):
+                problems += [f"{path.name}: {p}" for p in _borrowing_problems(node)]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_borrowing_check_finds_a_missing_keep_alive():
+    source = textwrap.dedent(
+        """
+        @njit(cache=True)
+        def kernel(n):
+            owned = make(n)
+            view = borrowed(owned)
+            for i in range(n):
+                view[0][i] = i
+            total = owned[0].sum()
+            return total
+
+        @njit(cache=True, inline="always")
+        def inlined(x):
+            return borrowed(make(x))
+        """
+    )
+    functions = [n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.FunctionDef)]
+    problems = [p for f in functions for p in _borrowing_problems(f)]
+    assert any("owned is borrowed but not kept alive" in p for p in problems)
+    assert any("inside an inline function" in p for p in problems)
+    assert any("a temporary" in p for p in problems)

@@ -7,6 +7,12 @@ word cost a quarter of the training speed. :func:`borrowed` returns the same str
 every array's memory record left out (as an array made by ``numba.carray`` has none), so
 reading a field is a plain load; the arrays stay owned by the structure it was made from,
 which the caller must keep alive (:func:`keep_alive`) for as long as the view is used.
+
+The rules, which ``tests/test_structure.py`` checks in every kernel: borrow a named local
+or an argument (the caller holds an argument for the whole call), never a temporary; call
+``keep_alive(owner)`` after the view's last use (numba frees a local after its own last use,
+which may come before the loops that read the view); never borrow inside an
+``inline="always"`` function (its arguments are the caller's locals); never return a view.
 """
 
 from __future__ import annotations
