@@ -116,6 +116,16 @@ def _numeric_grad(f, x, eps=1e-6):
     return g
 
 
+def _weights(seed, n_in, n_out, dim):
+    """Input and output rows of ``WIDTH`` floats, the first ``dim`` of them random."""
+    rng = np.random.default_rng(seed)
+    syn0 = np.zeros((n_in, WIDTH), np.float32)
+    out = np.zeros((n_out, WIDTH), np.float32)
+    syn0[:, :dim] = rng.normal(0, 0.5, (n_in, dim))
+    out[:, :dim] = rng.normal(0, 0.5, (n_out, dim))
+    return syn0, out
+
+
 def _block_of(bags, scales, grad_scales, groups, targets):
     block = new_block(len(bags), sum(map(len, bags)), 1)
     block.bag_rows[:] = [r for bag in bags for r in bag]
@@ -140,11 +150,7 @@ def _softmax_step(syn0, out, block, n_groups, lr):
 def test_the_step_trains_a_scaled_bag_by_minus_lr_times_the_gradient():
     # One example, a mean bag of three rows (one of them twice), softmax over 5 outputs:
     # each bag row moves by grad_scale * -lr * dL/dh, the output rows by -lr * dL/dout.
-    rng = np.random.default_rng(3)
-    syn0 = np.zeros((6, WIDTH), np.float32)
-    out = np.zeros((5, WIDTH), np.float32)
-    syn0[:, :10] = rng.normal(0, 0.5, (6, 10))
-    out[:, :10] = rng.normal(0, 0.5, (5, 10))
+    syn0, out = _weights(3, 6, 5, 10)
     bag, target, lr, grad_scale = [1, 4, 4], 2, 0.1, 0.5
     h = syn0[bag, :10].astype(np.float64).mean(axis=0)
     dh = _numeric_grad(lambda x: _softmax_loss(x, out[:, :10].astype(np.float64), target), h)
@@ -163,11 +169,7 @@ def test_the_step_trains_a_scaled_bag_by_minus_lr_times_the_gradient():
 
 
 def test_a_bag_of_one_row_trained_in_place_equals_the_same_row_composed():
-    rng = np.random.default_rng(4)
-    syn0 = np.zeros((4, WIDTH), np.float32)
-    out = np.zeros((3, WIDTH), np.float32)
-    syn0[:, :12] = rng.normal(0, 0.5, (4, 12))
-    out[:, :12] = rng.normal(0, 0.5, (3, 12))
+    syn0, out = _weights(4, 4, 3, 12)
     in_place = (syn0.copy(), out.copy())
     composed = (syn0.copy(), out.copy())
     block, n = _block_of([[2]], [1.0], [1.0], [1], [0])
@@ -182,11 +184,7 @@ def test_a_bag_of_one_row_trained_in_place_equals_the_same_row_composed():
 def test_groups_of_a_block_are_trained_one_after_another():
     # Two groups on the same row: the second sees the first's update (sequential SGD), so
     # the result equals two single-group steps in a row.
-    rng = np.random.default_rng(5)
-    syn0 = np.zeros((3, WIDTH), np.float32)
-    out = np.zeros((4, WIDTH), np.float32)
-    syn0[:, :8] = rng.normal(0, 0.5, (3, 8))
-    out[:, :8] = rng.normal(0, 0.5, (4, 8))
+    syn0, out = _weights(5, 3, 4, 8)
     together = (syn0.copy(), out.copy())
     apart = (syn0.copy(), out.copy())
     block, n = _block_of([[1], [1]], [1.0, 1.0], [1.0, 1.0], [1, 1], [0, 3])
@@ -262,11 +260,7 @@ def test_losses_that_score_every_row_have_their_own_type():
 
 
 def _ova_step(n_targets, max_positives):
-    rng = np.random.default_rng(6)
-    syn0 = np.zeros((3, WIDTH), np.float32)
-    out = np.zeros((4, WIDTH), np.float32)
-    syn0[:, :8] = rng.normal(0, 0.5, (3, 8))
-    out[:, :8] = rng.normal(0, 0.5, (4, 8))
+    syn0, out = _weights(6, 3, 4, 8)
     loss = prepare_loss("ova", np.ones(4, np.int64), max_positives=max_positives)
     outputs = OutputRows(out, out[:0], len(out))
     block = new_block(1, 1, n_targets)
