@@ -141,7 +141,7 @@ def _block_of(bags, scales, grad_scales, groups, targets):
 def _softmax_step(syn0, out, block, n_groups, lr):
     loss = prepare_loss("softmax", np.ones(len(out), np.int64))
     outputs = OutputRows(out, out[:0], len(out))
-    scratch = new_scratch(WIDTH, len(block.bag_scale), loss.tables, outputs)
+    scratch = new_scratch(WIDTH, len(block.bag_scale), loss.tables, outputs, 1)
     return step_block(
         block, n_groups, syn0, outputs, loss.tables, np.float32(lr), seeded(1, 0, 0), scratch
     )
@@ -269,7 +269,7 @@ def _ova_step(n_targets, max_positives):
     block.group_offsets[1] = 1
     block.target_ids[:n_targets] = [0, 2][:n_targets]
     block.target_offsets[1] = n_targets
-    scratch = new_scratch(WIDTH, 1, loss.tables, outputs)
+    scratch = new_scratch(WIDTH, 1, loss.tables, outputs, n_targets)
     before = (syn0.copy(), out.copy())
     total = step_block(
         block, 1, syn0, outputs, loss.tables, np.float32(0.1), seeded(1, 0, 0), scratch
@@ -300,7 +300,7 @@ def test_logistic_tables_with_a_full_loss_code_are_refused():
     out = np.zeros((4, WIDTH), np.float32)
     outputs = OutputRows(out, out[:0], len(out))
     block, n = _block_of([[0]], [1.0], [1.0], [1], [1])
-    scratch = new_scratch(WIDTH, 1, wrong, outputs)
+    scratch = new_scratch(WIDTH, 1, wrong, outputs, 1)
     syn0 = np.zeros((2, WIDTH), np.float32)
     with pytest.raises(ValueError, match="FullLossTables"):
         step_block(block, n, syn0, outputs, wrong, np.float32(0.1), seeded(1, 0, 0), scratch)

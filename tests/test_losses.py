@@ -174,7 +174,7 @@ class _Logistic:
         self.out = np.zeros((prepared.output_rows, WIDTH), np.float32)
         self.outputs = OutputRows(self.out, self.out[:0], len(self.out))
         self.block = new_block(span, span, 1)
-        self.scratch = new_scratch(WIDTH, span, self.tables, self.outputs)
+        self.scratch = new_scratch(WIDTH, span, self.tables, self.outputs, 1)
 
     def step(self, hidden, target, lr, rng):
         """Train the rows of ``hidden`` (one group) on ``target``; returns (grad, loss,

@@ -17,6 +17,7 @@ from wordspace.errors import (
     WordspaceError,
 )
 from wordspace.formats import export, load
+from wordspace.models.subword import FastText
 from wordspace.models.word2vec import Word2Vec
 from wordspace.training import Progress
 from wordspace.vectors import Vectors
@@ -24,6 +25,7 @@ from wordspace.vectors import Vectors
 __version__ = "0.1.0"
 
 __all__ = [
+    "FastText",
     "InputError",
     "InsufficientMemoryError",
     "ModelFileError",

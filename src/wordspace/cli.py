@@ -31,10 +31,11 @@ from wordspace import __version__
 from wordspace.console import close_open_bars, progress_reporter
 from wordspace.errors import ParameterError, WordspaceError
 from wordspace.evaluate import evaluate_analogies, evaluate_similarity
-from wordspace.formats import as_vectors, detect_format, load, load_model
+from wordspace.formats import Model, as_vectors, detect_format, load, load_model
 from wordspace.formats import convert as convert_model
 from wordspace.formats.native import json_safe, read_meta
 from wordspace.models.fasttext import FastTextModel
+from wordspace.models.subword import FastText
 from wordspace.models.word2vec import Word2Vec
 from wordspace.names import ANALOGY_METHODS, ARCHITECTURES, FORMATS, KERNELS, WORD_LOSSES
 from wordspace.outputs import check_output, names_folder
@@ -174,7 +175,10 @@ def train(
             "to that folder are kept) or an empty folder, nothing else.",
         ),
     ],
-    dim: Annotated[int, typer.Option(help="Vector dimension.")] = 100,
+    dim: Annotated[
+        int | None,
+        typer.Option(help="Vector dimension.", show_default="100, or the --init model's"),
+    ] = None,
     window: Annotated[int, typer.Option(help="Most context words on each side.")] = 5,
     loss: Annotated[
         Loss,
@@ -186,7 +190,12 @@ def train(
     ] = Loss.ns,
     negative: Annotated[int, typer.Option(help="Noise words per example (ns).")] = 5,
     ns_exponent: Annotated[float, typer.Option(help="Noise distribution exponent.")] = 0.75,
-    sample: Annotated[float, typer.Option(help="Subsampling threshold (0: off).")] = 1e-3,
+    sample: Annotated[
+        float | None,
+        typer.Option(
+            help="Subsampling threshold (0: off).", show_default="1e-3; with n-grams 1e-4"
+        ),
+    ] = None,
     min_count: Annotated[int, typer.Option(help="Drop words rarer than this.")] = 5,
     max_vocab_size: Annotated[
         int | None,
@@ -194,9 +203,15 @@ def train(
     ] = None,
     lr: Annotated[
         float | None,
-        typer.Option(help="Start learning rate.", show_default="0.025 skipgram, 0.05 cbow"),
+        typer.Option(
+            help="Start learning rate.",
+            show_default="0.025 skipgram, 0.05 cbow; with n-grams 0.05",
+        ),
     ] = None,
-    min_lr: Annotated[float, typer.Option(help="Final learning rate.")] = 1e-4,
+    min_lr: Annotated[
+        float | None,
+        typer.Option(help="Final learning rate.", show_default="1e-4, or --lr if smaller"),
+    ] = None,
     epochs: Annotated[int, typer.Option(help="Passes over the corpus.")] = 5,
     workers: Annotated[
         int | None,
@@ -214,23 +229,59 @@ def train(
         bool,
         typer.Option("--shuffle/--no-shuffle", help="Visit 10k-word chunks in random order."),
     ] = True,
+    minn: Annotated[
+        int | None,
+        typer.Option(
+            help="Shortest character n-gram (fastText subwords; --minn 0 --maxn 0: none).",
+            show_default="3 with n-grams",
+        ),
+    ] = None,
+    maxn: Annotated[
+        int | None,
+        typer.Option(
+            help="Longest character n-gram; giving --minn or --maxn turns n-grams on.",
+            show_default="none; 6 with n-grams",
+        ),
+    ] = None,
+    bucket: Annotated[
+        int | None,
+        typer.Option(help="Hash buckets of the n-grams.", show_default="2000000"),
+    ] = None,
+    init: Annotated[
+        str | None,
+        typer.Option(
+            help="Continue training this model (any readable format, e.g. a fastText .bin): "
+            "its words keep their rows, new words start from their n-grams.",
+            metavar="MODEL",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Train word2vec (skip-gram or CBOW) on a corpus and save it.
+    """Train word2vec or fastText subword vectors (skip-gram or CBOW) and save them.
+
+    With --minn/--maxn (or an --init model with n-grams), words get vectors from their
+    character n-grams as in fastText, so unseen words get vectors too; the defaults are then
+    fastText's where they differ: --lr 0.05 (both architectures) and --sample 1e-4.
 
     The output is checked before any work: a run is never lost at its save. Training that
     diverges (the loss becomes NaN, as a too large --lr makes it) stops and saves nothing.
     """
+    start = load_model(init) if init is not None else None
+    subwords = _subword_params(minn, maxn, bucket, start)
+    if dim is None:
+        dim = as_vectors(start).dim if start is not None else 100
+    chosen = {"sample": sample} if sample is not None else {}
     with _notes():
-        model = Word2Vec(
+        model = (FastText if subwords else Word2Vec)(
             architecture.value,
+            **subwords,
+            **chosen,
             dim=dim,
             window=window,
             loss=loss.value,
             negative=negative,
             ns_exponent=ns_exponent,
-            sample=sample,
             min_count=min_count,
             max_vocab_size=max_vocab_size,
             lr=lr,
@@ -245,7 +296,7 @@ def train(
     check_output(output, folder=True)
     reporter = progress_reporter(quiet)
     try:
-        model.fit(input, callbacks=[reporter] if reporter else [], output=output)
+        model.fit(input, callbacks=[reporter] if reporter else [], output=output, init=start)
     finally:
         if reporter:
             reporter.close()
@@ -262,13 +313,36 @@ def train(
         return
     if not quiet:
         summary = model.training
+        ngrams = f", {subwords['minn']}-{subwords['maxn']}-grams" if subwords else ""
         print(
-            f"trained {architecture.value} ({loss.value}) on {summary.words:,} words "
+            f"trained {architecture.value} ({loss.value}{ngrams}) on {summary.words:,} words "
             f"({len(model.vectors):,}-word vocabulary) in {summary.seconds:.1f} s: "
             f"{summary.words_per_second / 1000:,.0f}k words/s, "
             f"final epoch loss {summary.epoch_losses[-1]:.4f}; saved to {output}",
             file=sys.stderr,
         )
+
+
+def _subword_params(
+    minn: int | None, maxn: int | None, bucket: int | None, start: Model | None
+) -> dict[str, int]:
+    """FastText's n-gram parameters when the command asks for n-grams (``--minn`` or
+    ``--maxn`` given and not both 0, or an ``--init`` model that has them), else {}."""
+    inherited = start.ngrams if isinstance(start, FastTextModel) else None
+    if inherited is not None and inherited.maxn == 0:
+        inherited = None
+    if minn is None and maxn is None:
+        if inherited is None:
+            if bucket is not None:
+                raise ParameterError("--bucket needs n-grams: give --minn and --maxn too")
+            return {}
+        minn, maxn = inherited.minn, inherited.maxn
+    if minn == 0 and maxn == 0:
+        return {}
+    chosen = {"minn": 3 if minn is None else minn, "maxn": 6 if maxn is None else maxn}
+    if bucket is None and inherited is not None:
+        bucket = inherited.bucket
+    return chosen | ({"bucket": bucket} if bucket is not None else {})
 
 
 @eval_app.command("analogy", cls=_Command)

@@ -14,18 +14,37 @@ def _wrapped_bytes(word: str) -> np.ndarray:
     return np.frombuffer(f"<{word}>".encode("utf-8", "surrogatepass"), dtype=np.uint8)
 
 
+NO_BUCKET_MAP = np.zeros(0, dtype=np.int32)
+"""The bucket map of n-gram vectors stored with one row per bucket."""
+
+
 @dataclass(frozen=True)
 class CharNgrams:
-    """Hashed character n-gram vectors (fastText's buckets): rows of ``vectors`` are indexed by
-    the FNV-1a hash of each n-gram of ``minn``..``maxn`` characters, modulo the bucket count."""
+    """Hashed character n-gram vectors (fastText's buckets): each n-gram of ``minn``..``maxn``
+    characters falls in the bucket given by its FNV-1a hash modulo the bucket count.
+
+    Without ``bucket_rows``, ``vectors`` has one row per bucket (as a fastText ``.bin``).
+    With it (int32, one entry per bucket), bucket ``b``'s vector is
+    ``vectors[bucket_rows[b]]``, or zeros where ``bucket_rows[b]`` is -1: the compact form
+    of a model we trained, which stores rows only for the buckets its vocabulary's n-grams
+    use (about 40% of 2M buckets on 20M words of Wikipedia); the others were never trained.
+    """
 
     vectors: np.ndarray
     minn: int
     maxn: int
+    bucket_rows: np.ndarray | None = None
 
     @property
     def bucket(self) -> int:
-        return int(self.vectors.shape[0])
+        rows = self.bucket_rows
+        return int(self.vectors.shape[0] if rows is None else rows.shape[0])
+
+    @property
+    def bucket_map(self) -> np.ndarray:
+        """``bucket_rows``, or an empty map when there is one row per bucket (the kernels'
+        form)."""
+        return NO_BUCKET_MAP if self.bucket_rows is None else self.bucket_rows
 
     def buckets(self, word: str) -> np.ndarray:
         """Bucket ids of the n-grams of ``word`` (in fastText's order)."""
@@ -42,6 +61,28 @@ class CharNgrams:
             self.minn,
             self.maxn,
             self.vectors,
+            self.bucket_map,
+            self.bucket,
             out,
         )
         return out
+
+    def dense_rows(self, start: int, end: int) -> np.ndarray:
+        """The vectors of buckets ``start:end`` as a dense float32 block (for writing a
+        fastText ``.bin``, one block at a time)."""
+        if self.bucket_rows is None:
+            return np.asarray(self.vectors[start:end], dtype=np.float32)
+        return self._mapped(np.asarray(self.bucket_rows[start:end]))
+
+    def rows_of(self, buckets: np.ndarray) -> np.ndarray:
+        """The vectors of the given bucket ids, one row each (zeros for a bucket without a
+        row)."""
+        if self.bucket_rows is None:
+            return np.asarray(self.vectors[buckets], dtype=np.float32)
+        return self._mapped(np.asarray(self.bucket_rows[buckets]))
+
+    def _mapped(self, rows: np.ndarray) -> np.ndarray:
+        block = np.zeros((len(rows), self.vectors.shape[1]), dtype=np.float32)
+        present = rows >= 0
+        block[present] = self.vectors[rows[present]]
+        return block

@@ -16,6 +16,7 @@ refused for now.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -186,15 +187,17 @@ def read_fasttext_bin(path: str | os.PathLike, *, mmap: bool = True) -> FastText
     return FastTextModel(args, words, input_matrix, output_matrix, labels, ntokens, version)
 
 
-def _matrix_bytes(matrix: np.ndarray) -> bytes:
-    rows, cols = matrix.shape
-    return np.array([rows, cols], dtype="<i8").tobytes()
-
-
-def _write_matrix(handle, matrix: np.ndarray, block_rows: int = 1 << 16) -> None:
-    handle.write(_matrix_bytes(matrix))
-    for start in range(0, matrix.shape[0], block_rows):
-        block = np.ascontiguousarray(matrix[start : start + block_rows], dtype="<f4")
+def _write_matrix(
+    handle,
+    shape: tuple[int, int],
+    rows: Callable[[int, int], np.ndarray],
+    block_rows: int = 1 << 16,
+) -> None:
+    """Write a fastText matrix of ``shape`` whose rows ``start:end`` are ``rows(start,
+    end)``, one block at a time (a 2M-bucket input matrix is never copied whole)."""
+    handle.write(np.array(shape, dtype="<i8").tobytes())
+    for start in range(0, shape[0], block_rows):
+        block = np.ascontiguousarray(rows(start, min(start + block_rows, shape[0])), dtype="<f4")
         handle.write(memoryview(block).cast("B"))
 
 
@@ -218,19 +221,26 @@ def write_fasttext_bin(model: FastTextModel, path: str | os.PathLike) -> None:
         for block in entries:
             handle.write(memoryview(block))
         handle.write(b"\x00")
-        _write_matrix(handle, model.input)
+        _write_matrix(handle, (model.input_rows, model.dim), model.dense_input)
         handle.write(b"\x00")
-        _write_matrix(handle, model.output)
+        output = model.output
+        _write_matrix(handle, output.shape, lambda start, end: output[start:end])
 
 
-def save_native(model: FastTextModel, path: str | os.PathLike) -> None:
+def save_native(model: FastTextModel, path: str | os.PathLike, **meta: Any) -> None:
     """Save a whole fastText model in the native format: the composed word vectors (for
-    memory-mapped queries), the input and output matrices, words and labels, arguments."""
+    memory-mapped queries), the input and output matrices (and the bucket map of a compact
+    one), words and labels, arguments, and any further ``meta`` entries (a trained model's
+    configuration and training figures)."""
     extra = {"input": model.input, "output": model.output}
+    if model.bucket_rows is not None:
+        extra["ngram_rows"] = model.bucket_rows
     if model.labels is not None:
         extra |= vocab_arrays(model.labels, prefix="labels")
     fasttext = {"args": model.args, "ntokens": model.ntokens, "version": model.version}
-    save_vectors(model.vectors(), path, kind="fasttext", fasttext=fasttext, extra_arrays=extra)
+    save_vectors(
+        model.vectors(), path, kind="fasttext", fasttext=fasttext, extra_arrays=extra, **meta
+    )
 
 
 def _native_info(meta_path: Path, meta: dict[str, Any]) -> tuple[dict[str, Any], int, int]:
@@ -274,8 +284,9 @@ def load_native(
             f"the input {list(input_matrix.shape)} and output {list(output_matrix.shape)} "
             f"matrices do not fit {len(vectors)} words of dimension {args['dim']}",
         )
+    bucket_rows = vectors.ngrams.bucket_rows if vectors.ngrams is not None else None
     model = FastTextModel(
-        args, vectors.vocab, input_matrix, output_matrix, labels, ntokens, version
+        args, vectors.vocab, input_matrix, output_matrix, labels, ntokens, version, bucket_rows
     )
     model._vectors = vectors
     return model

@@ -251,6 +251,8 @@ def array_role(name: str) -> tuple[np.dtype | None, int] | None:
     None for arrays it stores without reading them itself."""
     if name in FLOAT_ARRAYS:
         return None, 2
+    if name == "ngram_rows":
+        return np.dtype(np.int32), 1
     prefix, _, part = name.rpartition("_")
     if prefix in ("vocab", "labels") and part in VOCAB_PARTS:
         return np.dtype(VOCAB_PARTS[part]), 1
@@ -386,6 +388,8 @@ def save_vectors(vectors: Vectors, path: str | os.PathLike, **meta: Any) -> None
     arrays = {"vectors": vectors.matrix, **vocab_arrays(vectors.vocab), **extra}
     if vectors.ngrams is not None and "input" not in extra:
         arrays["ngrams"] = vectors.ngrams.vectors
+        if vectors.ngrams.bucket_rows is not None:
+            arrays["ngram_rows"] = vectors.ngrams.bucket_rows
     if vectors.ngrams is not None:
         meta["subwords"] = {"minn": vectors.ngrams.minn, "maxn": vectors.ngrams.maxn}
     meta = {"kind": "vectors", "vocab_size": len(vectors), "dim": vectors.dim, **meta}
@@ -400,7 +404,14 @@ def _ngrams(path, meta, matrix_rows: int, *, mmap: bool, verify: bool) -> CharNg
         rows = load_array(path, meta, "ngrams", mmap=mmap, verify=verify)
     else:
         rows = load_array(path, meta, "input", mmap=mmap, verify=verify)[matrix_rows:]
-    return CharNgrams(rows, int(subwords["minn"]), int(subwords["maxn"]))
+    bucket_rows = None
+    if "ngram_rows" in meta["arrays"]:
+        bucket_rows = load_array(path, meta, "ngram_rows", mmap=mmap, verify=verify)
+        if len(bucket_rows) and (bucket_rows.min() < -1 or bucket_rows.max() >= len(rows)):
+            raise ModelFileError(
+                f"{path}: ngram_rows points past the {len(rows):,} n-gram rows the model holds"
+            )
+    return CharNgrams(rows, int(subwords["minn"]), int(subwords["maxn"]), bucket_rows)
 
 
 def load_vectors(path: str | os.PathLike, *, mmap: bool = True, verify: bool = False) -> Vectors:

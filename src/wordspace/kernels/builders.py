@@ -8,7 +8,9 @@ word with extra rows is their mean, CBOW's bag is averaged or summed as the mode
 With ``shared`` negatives, skip-gram puts all context words of a window in one group, scored
 against the same target and noise rows in one block, which keeps those rows in cache;
 otherwise each context word is a group of its own that draws its own noise words, exactly as
-the word2vec tool does.
+the word2vec tool does. fastText's skip-gram (``CENTRE_SKIPGRAM``) turns that around: the
+centre word's bag is the input and each context word a target, so that a subword model
+composes one bag of word and n-gram rows per centre word instead of one per context word.
 
 Builders do no vector arithmetic: they only fill an ``engine.ExampleBlock`` and return how
 many groups it holds.
@@ -25,11 +27,13 @@ from wordspace.kernels.random import below, uniform
 
 SKIPGRAM = 0
 CBOW = 1
+CENTRE_SKIPGRAM = 2
+"""Skip-gram as fastText trains it: the centre word's bag against each context word."""
 
 PairBuilder = namedtuple(
     "PairBuilder",
     [
-        "architecture",  # SKIPGRAM or CBOW
+        "architecture",  # SKIPGRAM, CBOW or CENTRE_SKIPGRAM
         "window",  # largest number of context words on each side
         "shared",  # skip-gram: one group (one draw of noise words) per window
         "cbow_mean",  # CBOW: the hidden vector is the mean of the bag (else its sum)
@@ -140,8 +144,59 @@ def cbow_examples(pairs, sent, pos, lo, hi, block):
 
 
 @njit(nogil=True, cache=True, inline="always")
+def centre_skipgram_examples(pairs, sent, pos, lo, hi, block):
+    """Fill ``block`` with fastText's skip-gram examples of centre word ``sent[pos]``: its
+    bag (its own and its extra rows, averaged) with each word of ``sent[lo:hi]`` as a target.
+    With ``shared``, one example whose targets are all the context words, so the bag is
+    composed and updated once per centre word; otherwise one group per context word, each
+    composing the bag afresh as fastText does. Returns the number of groups."""
+    bag_rows = block.bag_rows
+    bag_offsets = block.bag_offsets
+    target_ids = block.target_ids
+    target_offsets = block.target_offsets
+    group_offsets = block.group_offsets
+    centre = sent[pos]
+    size = add_word_rows(pairs.extra_offsets, pairs.extra_rows, centre, bag_rows, 0)
+    scale = 1.0 if size == 1 else np.float32(1.0 / size)
+    m = 0
+    for c in range(lo, hi):
+        if c != pos:
+            target_ids[m] = sent[c]
+            m += 1
+    if m == 0:
+        return 0
+    if pairs.shared:
+        bag_offsets[1] = size
+        block.bag_scale[0] = scale
+        block.grad_scale[0] = 1.0
+        group_offsets[1] = 1
+        target_offsets[1] = m
+        return 1
+    for g in range(m):
+        if g > 0:
+            for r in range(size):
+                bag_rows[g * size + r] = bag_rows[r]
+        bag_offsets[g + 1] = (g + 1) * size
+        block.bag_scale[g] = scale
+        block.grad_scale[g] = 1.0
+        group_offsets[g + 1] = g + 1
+        target_offsets[g + 1] = g + 1
+    return m
+
+
+@njit(nogil=True, cache=True, inline="always")
 def window_examples(pairs, sent, pos, lo, hi, block):
     """The examples of one centre word under the model's architecture."""
     if pairs.architecture == SKIPGRAM:
         return skipgram_examples(pairs, sent, pos, lo, hi, block)
+    if pairs.architecture == CENTRE_SKIPGRAM:
+        return centre_skipgram_examples(pairs, sent, pos, lo, hi, block)
     return cbow_examples(pairs, sent, pos, lo, hi, block)
+
+
+@njit(nogil=True, cache=True)
+def group_targets(pairs):
+    """The most targets one group of the model's blocks has (sizes the step's scratch)."""
+    if pairs.architecture == CENTRE_SKIPGRAM and pairs.shared:
+        return 2 * pairs.window
+    return 1

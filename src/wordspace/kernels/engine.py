@@ -13,15 +13,19 @@ the rows as the groups before it left them:
    them, leaving -lr * d(loss)/d(hidden) per example in scratch;
 3. that gradient, times the example's ``grad_scale``, is added to every row of its bag.
 
-A group shares one draw of the loss's output rows (one set of noise words, one tree path):
-skip-gram's shared negatives put every context word of a window in one group, the word2vec
-tool's classic pairs make a group of each. The loss is chosen per group by an integer code, a
-branch that costs nothing next to the vector work, within one of two types: the logistic
-losses that draw a few rows (ns, hs) and those that score every row (softmax, one-vs-all),
-whose code is compiled only for their type (it is 7 of the 17 s the kernel took to compile
-with all four in one). Measured on word2vec (``bench/startup.py``): the training kernel
-compiles in about 10 s for ns or hs, and a call costs about 8 microseconds more than the old
-positional one (per chunk of ten thousand words: nothing next to its milliseconds of work).
+A group shares one draw of the loss's output rows per target (its noise words, its tree
+path), and every example of the group is scored against the draws of all the group's targets:
+skip-gram's shared negatives put every context word of a window in one group with the centre
+word as its target, the word2vec tool's classic pairs make a group of each, and fastText's
+skip-gram makes one example (the centre word's bag of word and n-gram rows) whose targets are
+its context words, so that the bag is composed once per centre word. The loss is chosen per
+group by an integer code, a branch that costs nothing next to the vector work, within one of
+two types: the logistic losses that draw a few rows (ns, hs) and those that score every row
+(softmax, one-vs-all), whose code is compiled only for their type (it is 7 of the 17 s the
+kernel took to compile with all four in one). Measured on word2vec (``bench/startup.py``):
+the training kernel compiles in about 10 s for ns or hs, and a call costs about 8
+microseconds more than the old positional one (per chunk of ten thousand words: nothing next
+to its milliseconds of work).
 """
 
 from __future__ import annotations
@@ -105,14 +109,15 @@ StepScratch = namedtuple(
 
 
 @njit(nogil=True, cache=True)
-def new_scratch(width, max_examples, loss, outputs):
-    """Scratch for blocks of up to ``max_examples`` examples under ``loss``.
+def new_scratch(width, max_examples, loss, outputs, max_group_targets):
+    """Scratch for blocks of up to ``max_examples`` examples under ``loss``, each group with
+    up to ``max_group_targets`` targets.
 
     For softmax and one-vs-all, every output row is scored, so ``out_rows`` is filled here
     with the address of each row of ``outputs`` once (those losses keep no private rows).
     """
     n_all = outputs.matrix.shape[0]
-    whole_out = loss.max_targets
+    whole_out = max(loss.max_targets, 1) * max(max_group_targets, 1)
     if loss.kind == SOFTMAX or loss.kind == ONE_VS_ALL:
         whole_out = n_all
     whole_targets = -(-whole_out // LANES) * LANES
@@ -129,8 +134,8 @@ def new_scratch(width, max_examples, loss, outputs):
         grad,
         grad_rows,
         np.zeros((max_examples, whole_targets), dtype=np.float32),
-        np.empty(max(loss.max_targets, 1), dtype=np.int64),
-        np.zeros(-(-max(loss.max_targets, 1) // LANES) * LANES, dtype=np.float32),
+        np.empty(whole_out, dtype=np.int64),
+        np.zeros(whole_targets, dtype=np.float32),
         out_rows,
         np.empty(max_examples, dtype=np.int64),
         np.empty(max_examples + 1, dtype=np.int64),
@@ -167,6 +172,19 @@ def step_block(block, n_groups, syn0, outputs, loss, lr, rng, scratch):
         total += train_group(block, g, end - first, outputs, loss, lr, rng, scratch)
         scatter_gradients(block, first, end, syn0, grad)
     return total
+
+
+@njit(nogil=True, cache=True, inline="always")
+def scored_pairs(block, n_groups):
+    """The (example, target) pairs the first ``n_groups`` groups of ``block`` score: what a
+    run counts as its examples, whichever way its builder groups them."""
+    group_offsets = block.group_offsets
+    target_offsets = block.target_offsets
+    pairs = 0
+    for g in range(n_groups):
+        examples = group_offsets[g + 1] - group_offsets[g]
+        pairs += examples * (target_offsets[g + 1] - target_offsets[g])
+    return pairs
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -230,15 +248,20 @@ def train_group(block, g, n_in, outputs, loss, lr, rng, scratch):
     """Score the ``n_in`` hidden vectors of group ``g`` against its targets under ``loss`` and
     take the SGD step on the output rows; returns the summed loss.
 
-    Negative sampling and hierarchical softmax draw the output rows of the group's (first)
-    target: noise words shared by the whole group, trained as one block, or its Huffman
-    path, trained in groups of ``SEQUENTIAL_GROUP`` hidden vectors. The losses over every
-    output row are in :func:`train_full_group`.
+    Negative sampling and hierarchical softmax draw the output rows of each of the group's
+    targets (its own noise words, or its Huffman path) and score every hidden vector of the
+    group against all of them in one block: skip-gram's shared negatives score a window's
+    context words against one target, fastText's skip-gram one centre word's bag against
+    every context word. Hierarchical softmax trains the hidden vectors in groups of
+    ``SEQUENTIAL_GROUP``. The losses over every output row are in
+    :func:`train_full_group`.
     """
     if loss.kind != NEGATIVE_SAMPLING and loss.kind != HIERARCHICAL_SOFTMAX:
         return train_full_group(block, g, n_in, outputs, loss, lr, scratch)
-    target = block.target_ids[block.target_offsets[g]]
-    n_out = draw_targets(loss, target, rng, scratch.out_ids, scratch.labels)
+    target_ids = block.target_ids
+    n_out = 0
+    for t in range(block.target_offsets[g], block.target_offsets[g + 1]):
+        n_out += draw_targets(loss, target_ids[t], rng, scratch.out_ids, scratch.labels, n_out)
     row_addresses(
         outputs.matrix, scratch.out_ids, n_out, outputs.hot_start, outputs.hot,
         scratch.out_rows,

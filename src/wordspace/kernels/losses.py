@@ -38,12 +38,13 @@ SIGMOID, LOG_SIGMOID = _tables()
 
 
 @njit(nogil=True, cache=True, inline="always")
-def draw_negatives(target, noise_prob, noise_alias, negative, rng, rows, labels):
-    """The target (label 1) and up to ``negative`` noise words (label 0); a noise draw equal
-    to the target is skipped, as in word2vec. Returns the number of rows written."""
-    rows[0] = target
-    labels[0] = 1.0
-    n = 1
+def draw_negatives(target, noise_prob, noise_alias, negative, rng, rows, labels, at):
+    """Write the target (label 1) and up to ``negative`` noise words (label 0) to
+    ``rows[at:]`` and ``labels[at:]``; a noise draw equal to the target is skipped, as in
+    word2vec. Returns the number of rows written."""
+    rows[at] = target
+    labels[at] = 1.0
+    n = at + 1
     v = len(noise_prob)
     for _ in range(negative):
         i, u = index_and_fraction(rng, v)
@@ -54,29 +55,31 @@ def draw_negatives(target, noise_prob, noise_alias, negative, rng, rows, labels)
         rows[n] = i
         labels[n] = 0.0
         n += 1
-    return n
+    return n - at
 
 
 @njit(nogil=True, cache=True, inline="always")
-def tree_path(target, code_offsets, codes, points, rows, labels):
-    """The inner nodes on the target's Huffman path, labelled 1 - code as in word2vec."""
+def tree_path(target, code_offsets, codes, points, rows, labels, at):
+    """Write the inner nodes on the target's Huffman path, labelled 1 - code as in word2vec,
+    to ``rows[at:]`` and ``labels[at:]``; returns how many."""
     a = code_offsets[target]
     n = code_offsets[target + 1] - a
     for j in range(n):
-        rows[j] = points[a + j]
-        labels[j] = 1.0 - codes[a + j]
+        rows[at + j] = points[a + j]
+        labels[at + j] = 1.0 - codes[a + j]
     return n
 
 
 @njit(nogil=True, cache=True, inline="always")
-def draw_targets(loss, target, rng, rows, labels):
+def draw_targets(loss, target, rng, rows, labels, at):
     """Output rows and labels for ``target`` under ``loss`` (``engine.LogisticLossTables`` of
-    negative sampling or hierarchical softmax); returns how many were written."""
+    negative sampling or hierarchical softmax), written from position ``at`` on; returns how
+    many were written."""
     if loss.kind == NEGATIVE_SAMPLING:
         return draw_negatives(
-            target, loss.noise_prob, loss.noise_alias, loss.negative, rng, rows, labels
+            target, loss.noise_prob, loss.noise_alias, loss.negative, rng, rows, labels, at
         )
-    return tree_path(target, loss.code_offsets, loss.codes, loss.points, rows, labels)
+    return tree_path(target, loss.code_offsets, loss.codes, loss.points, rows, labels, at)
 
 
 @njit(nogil=True, cache=True, inline="always")

@@ -13,8 +13,14 @@ import numpy as np
 from numba import njit
 
 from wordspace.kernels.borrowed import borrowed, keep_alive
-from wordspace.kernels.builders import subsample, window_around, window_examples
-from wordspace.kernels.engine import OutputRows, new_block, new_scratch, step_block
+from wordspace.kernels.builders import group_targets, subsample, window_around, window_examples
+from wordspace.kernels.engine import (
+    OutputRows,
+    new_block,
+    new_scratch,
+    scored_pairs,
+    step_block,
+)
 from wordspace.kernels.losses import prefetch_targets
 from wordspace.kernels.prefetch import prefetch_row
 from wordspace.kernels.random import seeded
@@ -87,8 +93,8 @@ def train_chunk(weights, sentences, pairs, loss, schedule, chunk):
     hot = out[hot_start:].copy()
     hot_before = hot.copy()
     owned_outputs = OutputRows(out, hot, hot_start)
-    owned_block = new_block(span, span * pairs.most_rows, 1)
-    owned_scratch = new_scratch(syn0.shape[1], span, loss, owned_outputs)
+    owned_block = new_block(span, span * pairs.most_rows, span)
+    owned_scratch = new_scratch(syn0.shape[1], span, loss, owned_outputs, group_targets(pairs))
     outputs = borrowed(owned_outputs)
     block = borrowed(owned_block)
     scratch = borrowed(owned_scratch)
@@ -99,7 +105,6 @@ def train_chunk(weights, sentences, pairs, loss, schedule, chunk):
         longest = max(longest, offsets[s + 1] - offsets[s])
     sent = np.empty(longest, dtype=np.int32)
     keep_prob = sentences.keep_prob
-    group_offsets = block.group_offsets
     since_sync = 0
     total_loss = 0.0
     examples = 0
@@ -119,7 +124,7 @@ def train_chunk(weights, sentences, pairs, loss, schedule, chunk):
                 prefetch_row(syn0, sent[pos + pairs.window + 1])
             n_groups = window_examples(pairs, sent, pos, lo, hi, block)
             total_loss += step_block(block, n_groups, syn0, outputs, loss, lr, rng, scratch)
-            examples += group_offsets[n_groups]
+            examples += scored_pairs(block, n_groups)
             since_sync += 1
             if since_sync == SYNC_EVERY and weights.hot_rows:
                 merge_hot_rows(out, hot, hot_before, hot_start)

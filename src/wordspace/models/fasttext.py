@@ -43,8 +43,10 @@ def default_args(dim: int) -> dict[str, Any]:
 class FastTextModel:
     """Everything a fastText ``.bin`` holds.
 
-    ``input`` has one row per word, then one per n-gram bucket; ``output`` one row per word
-    (unsupervised) or per label (supervised). ``labels`` is None for unsupervised models.
+    ``input`` has one row per word, then one per n-gram bucket, or with ``bucket_rows`` (the
+    compact form of models we train, see ``CharNgrams``) one per bucket in use; ``output``
+    one row per word (unsupervised) or per label (supervised). ``labels`` is None for
+    unsupervised models.
     """
 
     args: dict[str, Any]
@@ -54,6 +56,7 @@ class FastTextModel:
     labels: Vocabulary | None = None
     ntokens: int = 0
     version: int = FASTTEXT_VERSION
+    bucket_rows: np.ndarray | None = None
     _vectors: Vectors | None = field(default=None, repr=False)
 
     @property
@@ -67,7 +70,28 @@ class FastTextModel:
     @property
     def ngrams(self) -> CharNgrams:
         """The n-gram bucket rows of the input matrix (a view, no copy)."""
-        return CharNgrams(self.input[self.nwords :], int(self.args["minn"]), int(self.args["maxn"]))
+        return CharNgrams(
+            self.input[self.nwords :],
+            int(self.args["minn"]),
+            int(self.args["maxn"]),
+            self.bucket_rows,
+        )
+
+    def dense_input(self, start: int, end: int) -> np.ndarray:
+        """Rows ``start:end`` of the input matrix as fastText lays it out (every word, then
+        every bucket), as a float32 block: what a ``.bin`` holds, written block by block."""
+        nwords = self.nwords
+        parts = []
+        if start < nwords:
+            parts.append(np.asarray(self.input[start : min(end, nwords)], dtype=np.float32))
+        if end > nwords:
+            parts.append(self.ngrams.dense_rows(max(start - nwords, 0), end - nwords))
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    @property
+    def input_rows(self) -> int:
+        """The rows of the input matrix as fastText lays it out: words, then buckets."""
+        return self.nwords + self.ngrams.bucket
 
     def vectors(self) -> Vectors:
         """Word vectors exactly as fastText's ``get_word_vector`` gives them, for vocabulary
@@ -94,6 +118,8 @@ class FastTextModel:
                 skip,
                 self.input[: self.nwords],
                 ngrams.vectors,
+                ngrams.bucket_map,
+                ngrams.bucket,
                 ngrams.minn,
                 ngrams.maxn,
                 composed,

@@ -15,6 +15,7 @@ from wordspace.corpus import MAX_SENTENCE_LENGTH, Corpus, ReadStats
 from wordspace.errors import NotFittedError, ParameterError, TrainingDivergedError
 from wordspace.extra_rows import ExtraRows
 from wordspace.fileio import check_free_space
+from wordspace.formats import Model, as_vectors
 from wordspace.formats.native import save_vectors
 from wordspace.kernels.builders import CBOW, SKIPGRAM, PairBuilder
 from wordspace.kernels.engine import LossTables
@@ -22,6 +23,7 @@ from wordspace.kernels.word2vec import Chunk, Schedule, Sentences, Weights, trai
 from wordspace.losses import prepare_loss
 from wordspace.memory import ensure_available
 from wordspace.models import params as p
+from wordspace.models.continued import InitModel, Start, load_start, merge_start
 from wordspace.names import ARCHITECTURES, KERNELS, WORD_LOSSES
 from wordspace.text.reader import CorpusInput, read_corpus
 from wordspace.training import (
@@ -38,6 +40,7 @@ from wordspace.vocab import Vocabulary, keep_probabilities
 ARCHITECTURE_CODES = {"skipgram": SKIPGRAM, "cbow": CBOW}
 """The kernels' code of each name in ``names.ARCHITECTURES``."""
 DEFAULT_LR = {"skipgram": 0.025, "cbow": 0.05}
+DEFAULT_MIN_LR = 1e-4
 MAX_DIM = 100_000
 MAX_WINDOW = MAX_SENTENCE_LENGTH
 MAX_NEGATIVE = 10_000
@@ -98,7 +101,8 @@ class Word2Vec:
     min_count : words rarer than this are dropped from the vocabulary and the text.
     max_vocab_size : keep at most this many of the most frequent words (None: all).
     lr, min_lr : the learning rate falls linearly from ``lr`` (default 0.025 for skip-gram,
-        0.05 for CBOW) to ``min_lr`` over the whole run.
+        0.05 for CBOW) to ``min_lr`` (default 1e-4, or ``lr`` if smaller) over the whole run;
+        ``lr=0`` trains nothing (with ``fit(init=...)`` it gives the starting model back).
     epochs : passes over the corpus.
     workers : training threads (default: the CPUs available).
     seed : seeds the initial vectors and every random draw; with ``workers=1`` two runs
@@ -130,7 +134,7 @@ class Word2Vec:
         min_count: int = 5,
         max_vocab_size: int | None = None,
         lr: float | None = None,
-        min_lr: float = 1e-4,
+        min_lr: float | None = None,
         epochs: int = 5,
         workers: int | None = None,
         seed: int = 1,
@@ -152,8 +156,10 @@ class Word2Vec:
         self.max_vocab_size = (
             None if max_vocab_size is None else p.positive_int("max_vocab_size", max_vocab_size)
         )
-        self.lr = p.positive_float("lr", DEFAULT_LR[architecture] if lr is None else lr)
-        self.min_lr = p.non_negative_float("min_lr", min_lr)
+        self.lr = p.non_negative_float("lr", self._default_lr() if lr is None else lr)
+        self.min_lr = p.non_negative_float(
+            "min_lr", min(DEFAULT_MIN_LR, self.lr) if min_lr is None else min_lr
+        )
         if self.min_lr > self.lr:
             raise ParameterError(f"min_lr ({self.min_lr}) must not exceed lr ({self.lr})")
         self.epochs = p.positive_int("epochs", epochs, MAX_EPOCHS)
@@ -167,6 +173,9 @@ class Word2Vec:
         self.output_weights: np.ndarray | None = None
         self.training: TrainingSummary | None = None
         self.read_stats: ReadStats | None = None
+
+    def _default_lr(self) -> float:
+        return DEFAULT_LR[self.architecture]
 
     def get_params(self) -> dict[str, Any]:
         """The hyperparameters, as given to the constructor."""
@@ -193,7 +202,7 @@ class Word2Vec:
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"Word2Vec({args})"
+        return f"{type(self).__name__}({args})"
 
     @property
     def vectors(self) -> Vectors:
@@ -208,9 +217,14 @@ class Word2Vec:
         *,
         callbacks: Sequence[ProgressCallback] = (),
         output: str | os.PathLike | None = None,
+        init: InitModel | None = None,
     ) -> Word2Vec:
         """Learn vectors from ``corpus``: a path (file, folder, glob, ``-`` for stdin), an
         iterable of token lists, or an iterable of strings (tokenised on whitespace).
+
+        ``init`` (a model, or the path of one in any readable format) continues training
+        it: the vocabulary becomes its words and the corpus's, its words start from their
+        vectors, new words from random ones.
 
         ``output`` names where the model will be saved: once the vocabulary is known, and
         before any training, its filesystem is checked for room, so that a run is never
@@ -218,6 +232,7 @@ class Word2Vec:
         or the weights stop being finite, which a too large ``lr`` causes.
         """
         reading = time.perf_counter()
+        start_model = None if init is None else load_start(init)
         vocab, encoded, stats = read_corpus(
             corpus,
             min_count=self.min_count,
@@ -225,10 +240,14 @@ class Word2Vec:
             max_sentence_length=self.max_sentence_length,
             threads=self.workers,
         )
+        start = None
+        if start_model is not None:
+            self._check_start(start_model)
+            vocab, encoded, start = merge_start(start_model, vocab, encoded)
         self._read_seconds = time.perf_counter() - reading
-        n_words = len(vocab)
-        self._check_resources(n_words, output)
-        weights, sentences, pairs, loss, schedule = self._kernel_inputs(vocab, encoded)
+        weights, sentences, pairs, loss, schedule = self._kernel_inputs(
+            vocab, encoded, output, start
+        )
         syn0, out = weights.input, weights.output
 
         def train_one(epoch: int, chunk: int, first: int, end: int, words_done: int):
@@ -252,29 +271,27 @@ class Word2Vec:
             raise self._diverged(str(diverged)) from None
         if not (np.isfinite(syn0).all() and np.isfinite(out).all()):
             raise self._diverged("the weights are no longer finite at the end of training")
-        self._vectors = Vectors(vocab, np.ascontiguousarray(syn0[:, : self.dim]))
-        self.output_weights = np.ascontiguousarray(out[:, : self.dim])
+        del syn0, out
+        self._finish(vocab, encoded, weights)
         self.training = summary
         self.read_stats = stats
         self._trained_at = started
         return self
 
-    def _kernel_inputs(
-        self, vocab: Vocabulary, encoded: Corpus
-    ) -> tuple[Weights, Sentences, PairBuilder, LossTables, Schedule]:
-        """Everything the training kernel reads, in its named structures, made in one place."""
-        n_words = len(vocab)
-        width = padded_width(self.dim)
-        syn0 = initial_vectors(n_words, self.dim, self.seed, width)
-        loss = prepare_loss(
-            self.loss, vocab.counts, negative=self.negative, ns_exponent=self.ns_exponent
-        )
-        out = np.zeros((loss.output_rows, width), dtype=np.float32)
-        sentences = Sentences(
-            encoded.ids, encoded.offsets, keep_probabilities(vocab.counts, self.sample)
-        )
-        extra = ExtraRows.none(n_words)
-        pairs = PairBuilder(
+    def _check_start(self, model: Model) -> None:
+        """Refuse a starting model this run cannot continue (of another dimension)."""
+        dim = as_vectors(model).dim
+        if dim != self.dim:
+            raise ParameterError(f"dim={self.dim}, but the init model's vectors have dim {dim}")
+
+    def _finish(self, vocab: Vocabulary, encoded: Corpus, weights: Weights) -> None:
+        """Keep the trained vectors (the training matrices' first ``dim`` columns)."""
+        self._vectors = Vectors(vocab, np.ascontiguousarray(weights.input[:, : self.dim]))
+        self.output_weights = np.ascontiguousarray(weights.output[:, : self.dim])
+
+    def _pairs(self, extra: ExtraRows) -> PairBuilder:
+        """How the model makes its examples, each word's rows being its own and ``extra``."""
+        return PairBuilder(
             ARCHITECTURE_CODES[self.architecture],
             self.window,
             self.kernel == "fast",
@@ -283,20 +300,56 @@ class Word2Vec:
             extra.rows,
             1 + int(np.diff(extra.offsets).max(initial=0)),
         )
+
+    def _kernel_inputs(
+        self,
+        vocab: Vocabulary,
+        encoded: Corpus,
+        output: str | os.PathLike | None = None,
+        start: Start | None = None,
+    ) -> tuple[Weights, Sentences, PairBuilder, LossTables, Schedule]:
+        """Everything the training kernel reads, in its named structures, made in one place
+        (after checking that it fits in memory and the model on ``output``'s disk)."""
+        n_words = len(vocab)
+        self._check_resources(n_words, n_words, output)
+        width = padded_width(self.dim)
+        syn0 = initial_vectors(n_words, self.dim, self.seed, width)
+        if start is not None:
+            known = start.known >= 0
+            syn0[known, : self.dim] = start.word_rows[start.known[known]]
+        loss = prepare_loss(
+            self.loss, vocab.counts, negative=self.negative, ns_exponent=self.ns_exponent
+        )
+        out = np.zeros((loss.output_rows, width), dtype=np.float32)
+        return (
+            Weights(syn0, out, loss.hot_rows),
+            self._sentences(vocab, encoded),
+            self._pairs(ExtraRows.none(n_words)),
+            loss.tables,
+            self._schedule(encoded),
+        )
+
+    def _sentences(self, vocab: Vocabulary, encoded: Corpus) -> Sentences:
+        return Sentences(
+            encoded.ids, encoded.offsets, keep_probabilities(vocab.counts, self.sample)
+        )
+
+    def _schedule(self, encoded: Corpus) -> Schedule:
         words_total = max(encoded.n_tokens * self.epochs, 1)
-        schedule = Schedule(float(self.lr), float(self.min_lr), words_total, kernel_seed(self.seed))
-        return Weights(syn0, out, loss.hot_rows), sentences, pairs, loss.tables, schedule
+        return Schedule(float(self.lr), float(self.min_lr), words_total, kernel_seed(self.seed))
 
     def _diverged(self, what: str) -> TrainingDivergedError:
         return TrainingDivergedError(
             f"training diverged ({what}); nothing was saved: lower lr (it was {self.lr:g})"
         )
 
-    def _check_resources(self, n_words: int, output: str | os.PathLike | None) -> None:
-        """Refuse, before allocating anything, a run whose matrices would not fit in memory
-        or whose model would not fit on the output's disk."""
+    def _check_resources(
+        self, n_words: int, input_rows: int, output: str | os.PathLike | None
+    ) -> None:
+        """Refuse, before allocating anything, a run whose matrices (``input_rows`` input
+        rows) would not fit in memory or whose model would not fit on the output's disk."""
         width = padded_width(self.dim)
-        matrices = 2 * n_words * width * 4
+        matrices = (n_words + input_rows) * width * 4
         span = 2 * self.window
         targets = n_words if self.loss == "softmax" else max(self.negative + 1, 64)
         scratch = self.workers * span * (2 * width + 2 * targets) * 4
@@ -312,7 +365,7 @@ class Word2Vec:
             ),
         )
         if output is not None:
-            model_bytes = 2 * n_words * self.dim * 4 + n_words * 64
+            model_bytes = (n_words + input_rows) * self.dim * 4 + n_words * 64
             check_free_space(output, model_bytes, f"a model of {n_words:,} words")
 
     def training_info(self) -> dict[str, Any]:

@@ -1,0 +1,234 @@
+"""FastText: word2vec with subword information (fastText's unsupervised models).
+
+A word's input rows are its own row and the rows of its hashed character n-grams (fastText's
+buckets); its vector is their mean, so that any string, seen or not, gets a vector. It trains
+on the word2vec engine with the same pair builders: CBOW's bag is every row of every context
+word, as fastText's; skip-gram scores the centre word's bag against each context word, as
+fastText does, which composes one bag per centre word instead of one per context word
+(measured in BENCHMARKS.md, "Subword vectors").
+
+Only the buckets the vocabulary's n-grams fall in are trained (about 40% of 2M on 20M words
+of Wikipedia), so the training matrix holds a row for each of those alone and a bucket map
+says which is which (``CharNgrams.bucket_rows``): less memory, and rows closer together in
+cache. The others stay zero: never trained, they would only add noise to the vector of an
+unseen word that falls in them (gensim keeps them at their random start, fastText's current
+trainer most rows of its matrix at zero). Trained rows start uniform in [-1/dim, 1/dim], as
+gensim's.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from wordspace.corpus import Corpus
+from wordspace.errors import NotFittedError, ParameterError
+from wordspace.extra_rows import ExtraRows
+from wordspace.formats import Model
+from wordspace.formats.fasttext import save_native
+from wordspace.formats.native import MAX_NGRAM
+from wordspace.kernels.builders import CBOW, CENTRE_SKIPGRAM, PairBuilder
+from wordspace.kernels.engine import LossTables
+from wordspace.kernels.matrices import narrow_rows, rows_to_extra_mean
+from wordspace.kernels.word2vec import Schedule, Sentences, Weights
+from wordspace.losses import prepare_loss
+from wordspace.models import params as p
+from wordspace.models.continued import Start
+from wordspace.models.fasttext import EOS, FastTextModel
+from wordspace.models.word2vec import Word2Vec
+from wordspace.training import initial_vectors, padded_width
+from wordspace.vocab import Vocabulary
+
+DEFAULT_LR = 0.05
+DEFAULT_SAMPLE = 1e-4
+DEFAULT_BUCKET = 2_000_000
+MAX_BUCKET = 2**31 - 1
+"""fastText's defaults where they differ from word2vec's, and the most buckets a ``.bin``
+can hold (its bucket count is an int32)."""
+FASTTEXT_LOSS_CODES = {"hs": 1, "ns": 2, "softmax": 3}
+FASTTEXT_MODEL_CODES = {"cbow": 1, "skipgram": 2}
+"""fastText's codes of our loss and architecture names, as its ``.bin`` stores them."""
+
+
+class FastText(Word2Vec):
+    """Learns subword vectors as fastText's ``skipgram`` and ``cbow`` do.
+
+    Parameters are Word2Vec's, with fastText's defaults where they differ (``lr`` 0.05 for
+    both architectures, ``sample`` 1e-4), plus:
+
+    minn, maxn : lengths of the character n-grams of ``<word>`` (fastText's 3 and 6).
+    bucket : number of hash buckets the n-grams share (fastText's 2,000,000).
+
+    ``kernel="fast"`` composes the centre word's bag once per centre word and scores it
+    against every context word; ``"classic"`` composes and updates it once per context
+    word, exactly as fastText's loop does (about 3x the bag work for the same quality).
+
+    Example
+    -------
+    >>> model = FastText("skipgram", epochs=1).fit("corpus.txt")
+    >>> model.vectors.most_similar("paris", topn=5)
+    >>> model.vectors["parisian-style"]   # unseen: from its n-grams
+    """
+
+    def __init__(
+        self,
+        architecture: str = "skipgram",
+        *,
+        minn: int = 3,
+        maxn: int = 6,
+        bucket: int = DEFAULT_BUCKET,
+        sample: float = DEFAULT_SAMPLE,
+        **params: Any,
+    ) -> None:
+        self.minn = p.positive_int("minn", minn, MAX_NGRAM)
+        self.maxn = p.positive_int("maxn", maxn, MAX_NGRAM)
+        if self.minn > self.maxn:
+            raise ParameterError(f"minn={self.minn} must not exceed maxn={self.maxn}")
+        self.bucket = p.positive_int("bucket", bucket, MAX_BUCKET)
+        super().__init__(architecture, sample=sample, **params)
+        self.model: FastTextModel | None = None
+
+    def _default_lr(self) -> float:
+        return DEFAULT_LR
+
+    def get_params(self) -> dict[str, Any]:
+        return super().get_params() | {"minn": self.minn, "maxn": self.maxn, "bucket": self.bucket}
+
+    @property
+    def fasttext_model(self) -> FastTextModel:
+        """The trained model as fastText holds it: words, input rows (words, then buckets
+        in use) and output rows; ``wordspace.export(model.fasttext_model, "m.bin",
+        "fasttext-bin")`` writes a Facebook ``.bin``."""
+        if self.model is None:
+            raise NotFittedError("the model is not trained yet: call fit() first")
+        return self.model
+
+    def _check_start(self, model: Model) -> None:
+        super()._check_start(model)
+        if not isinstance(model, FastTextModel) or model.ngrams.maxn == 0:
+            return
+        theirs = {"minn": model.ngrams.minn, "maxn": model.ngrams.maxn}
+        theirs["bucket"] = model.ngrams.bucket
+        for name, value in theirs.items():
+            if getattr(self, name) != value:
+                raise ParameterError(
+                    f"{name}={getattr(self, name)}, but the init model has {name}={value}: "
+                    "its n-gram rows only mean something with its own n-gram settings"
+                )
+
+    def _pairs(self, extra: ExtraRows) -> PairBuilder:
+        pairs = super()._pairs(extra)
+        code = CENTRE_SKIPGRAM if self.architecture == "skipgram" else CBOW
+        return pairs._replace(architecture=code)
+
+    def _kernel_inputs(
+        self,
+        vocab: Vocabulary,
+        encoded: Corpus,
+        output: str | os.PathLike | None = None,
+        start: Start | None = None,
+    ) -> tuple[Weights, Sentences, PairBuilder, LossTables, Schedule]:
+        n_words = len(vocab)
+        skip = np.zeros(n_words, dtype=np.bool_)
+        eos = vocab.index(EOS)
+        if eos >= 0:
+            skip[eos] = True
+        extra = ExtraRows.char_ngrams(vocab, self.minn, self.maxn, self.bucket, skip)
+        buckets = extra.rows - n_words
+        used = np.unique(buckets)
+        start_model = start.fasttext if start is not None else None
+        if start_model is not None and start_model.ngrams.maxn > 0:
+            used = np.union1d(used, _nonzero_buckets(start_model))
+        bucket_rows = np.full(self.bucket, -1, dtype=np.int32)
+        bucket_rows[used] = np.arange(len(used), dtype=np.int32)
+        compact = ExtraRows(extra.offsets, n_words + bucket_rows[buckets].astype(np.int64))
+        input_rows = n_words + len(used)
+        self._check_resources(n_words, input_rows, output)
+        syn0 = initial_vectors(input_rows, self.dim, self.seed, padded_width(self.dim))
+        loss = prepare_loss(
+            self.loss, vocab.counts, negative=self.negative, ns_exponent=self.ns_exponent
+        )
+        out = np.zeros((loss.output_rows, syn0.shape[1]), dtype=np.float32)
+        if start is not None:
+            _start_rows(start, syn0, out, self.dim, used, compact, self.loss)
+        self._bucket_rows = bucket_rows
+        return (
+            Weights(syn0, out, loss.hot_rows),
+            self._sentences(vocab, encoded),
+            self._pairs(compact),
+            loss.tables,
+            self._schedule(encoded),
+        )
+
+    def _finish(self, vocab: Vocabulary, encoded: Corpus, weights: Weights) -> None:
+        """Keep the trained rows, narrowed to ``dim`` columns in place (the input matrix may
+        hold a million rows: no second copy), as a FastTextModel."""
+        syn0 = weights.input
+        rows, width = syn0.shape
+        flat = syn0.reshape(-1)
+        narrow_rows(flat, rows, width, self.dim)
+        matrix = flat[: rows * self.dim].reshape(rows, self.dim)
+        output = np.ascontiguousarray(weights.output[:, : self.dim])
+        args = {
+            "dim": self.dim, "ws": self.window, "epoch": self.epochs,
+            "min_count": self.min_count, "neg": self.negative, "word_ngrams": 1,
+            "loss": FASTTEXT_LOSS_CODES[self.loss],
+            "model": FASTTEXT_MODEL_CODES[self.architecture], "bucket": self.bucket,
+            "minn": self.minn, "maxn": self.maxn, "lr_update_rate": 100, "t": self.sample,
+        }  # fmt: skip
+        self.model = FastTextModel(
+            args, vocab, matrix, output, None, encoded.n_tokens, bucket_rows=self._bucket_rows
+        )
+        self._vectors = self.model.vectors()
+        self.output_weights = output
+
+    def save(self, path: str | os.PathLike, *, include_output: bool = True) -> None:
+        """Save the model natively (a folder): the composed vectors of the vocabulary
+        (memory-mapped, ready for queries), the n-gram rows and bucket map (for unseen
+        words), the output rows, configuration and training figures. ``include_output`` is
+        accepted for Word2Vec's signature; the output rows are always kept, as a fastText
+        model needs them to be continued."""
+        save_native(
+            self.fasttext_model, path, config=self.get_params(), training=self.training_info()
+        )
+
+
+def _nonzero_buckets(model: FastTextModel, block: int = 1 << 16) -> np.ndarray:
+    """Buckets of ``model`` whose rows are not all zero (read one block at a time)."""
+    ngrams = model.ngrams
+    found = []
+    for first in range(0, ngrams.bucket, block):
+        rows = ngrams.dense_rows(first, min(first + block, ngrams.bucket))
+        found.append(first + np.flatnonzero(np.any(rows != 0, axis=1)))
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+
+def _start_rows(
+    start: Start,
+    syn0: np.ndarray,
+    out: np.ndarray,
+    dim: int,
+    used: np.ndarray,
+    extra: ExtraRows,
+    loss: str,
+) -> None:
+    """Fill the training matrices from the starting model: the rows of the words it knows,
+    its n-gram rows of the buckets in use, its output rows (negative sampling, one per
+    word); new words start at the mean of their n-gram rows, where the starting model would
+    have put them as unseen words."""
+    known = start.known >= 0
+    syn0[known, :dim] = start.word_rows[start.known[known]]
+    model = start.fasttext
+    if model is None or model.ngrams.maxn == 0:
+        return
+    n_words = len(start.known)
+    ngrams = model.ngrams
+    for first in range(0, len(used), 1 << 16):
+        block = used[first : first + (1 << 16)]
+        at = n_words + first
+        syn0[at : at + len(block), :dim] = ngrams.rows_of(block)
+    rows_to_extra_mean(syn0, extra.offsets, extra.rows, np.flatnonzero(~known))
+    if loss == "ns" and model.labels is None and model.output.shape[0] == model.nwords:
+        out[known, :dim] = model.output[start.known[known]]
