@@ -37,7 +37,14 @@ from wordspace.formats.native import json_safe, read_meta
 from wordspace.models.fasttext import FastTextModel
 from wordspace.models.subword import FastText
 from wordspace.models.word2vec import Word2Vec
-from wordspace.names import ANALOGY_METHODS, ARCHITECTURES, FORMATS, KERNELS, WORD_LOSSES
+from wordspace.names import (
+    ANALOGY_METHODS,
+    ARCHITECTURES,
+    FORMATS,
+    KERNELS,
+    SKIPGRAM_BAGS,
+    WORD_LOSSES,
+)
 from wordspace.outputs import check_output, names_folder
 
 DEBUG_ENV = "WORDSPACE_DEBUG"
@@ -106,6 +113,7 @@ def _choices(name: str, values: tuple[str, ...]) -> type[StrEnum]:
 Architecture = _choices("Architecture", ARCHITECTURES)
 Loss = _choices("Loss", WORD_LOSSES)
 Kernel = _choices("Kernel", KERNELS)
+SkipgramBag = _choices("SkipgramBag", SKIPGRAM_BAGS)
 AnalogyMethod = _choices("AnalogyMethod", ANALOGY_METHODS)
 Format = _choices("Format", FORMATS)
 
@@ -247,6 +255,14 @@ def train(
         int | None,
         typer.Option(help="Hash buckets of the n-grams.", show_default="2000000"),
     ] = None,
+    skipgram_bag: Annotated[
+        SkipgramBag | None,
+        typer.Option(
+            help="Subword skip-gram: train each context word's bag of rows against the centre "
+            "word (as word2vec; better analogies) or the centre word's (as fastText).",
+            show_default="context",
+        ),
+    ] = None,
     init: Annotated[
         str | None,
         typer.Option(
@@ -271,7 +287,11 @@ def train(
     subwords = _subword_params(minn, maxn, bucket, start)
     if dim is None:
         dim = as_vectors(start).dim if start is not None else 100
-    chosen = {"sample": sample} if sample is not None else {}
+    chosen: dict[str, Any] = {"sample": sample} if sample is not None else {}
+    if skipgram_bag is not None:
+        if not subwords:
+            raise ParameterError("--skipgram-bag needs n-grams: give --minn and --maxn too")
+        chosen["skipgram_bag"] = skipgram_bag.value
     with _notes():
         model = (FastText if subwords else Word2Vec)(
             architecture.value,

@@ -12,6 +12,11 @@ ARCHITECTURES = ("skipgram", "cbow")
 """How a word model turns text into examples: skip-gram (each context word predicts the
 centre word) or CBOW (the window's words together predict it)."""
 
+SKIPGRAM_BAGS = ("context", "centre")
+"""Which word's bag of rows a subword skip-gram trains: each context word's against the centre
+word (as word2vec pairs them; 5-6 analogy points better at one epoch) or the centre word's
+against each context word (as fastText does)."""
+
 WORD_LOSSES = ("ns", "hs", "softmax")
 """The losses a word model accepts: negative sampling (about (negative+1) x dim per example),
 hierarchical softmax (about log2(V) x dim) and full softmax (V x dim: small vocabularies)."""

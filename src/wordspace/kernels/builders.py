@@ -23,6 +23,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
+from wordspace.kernels.prefetch import prefetch_row
 from wordspace.kernels.random import below, uniform
 
 SKIPGRAM = 0
@@ -76,6 +77,24 @@ def add_word_rows(extra_offsets, extra_rows, word, bag_rows, n):
             bag_rows[n] = extra_rows[p]
             n += 1
     return n
+
+
+@njit(nogil=True, cache=True, inline="always")
+def prefetch_word_rows(pairs, syn0, word):
+    """Start loading ``word``'s input rows (its own and its extra rows) into cache."""
+    prefetch_row(syn0, word)
+    extra_rows = pairs.extra_rows
+    if len(extra_rows):
+        for p in range(pairs.extra_offsets[word], pairs.extra_offsets[word + 1]):
+            prefetch_row(syn0, extra_rows[p])
+
+
+@njit(nogil=True, cache=True, inline="always")
+def next_bag_word(pairs, pos, n):
+    """The position of the word whose rows the next centre word's bag adds (the centre word
+    itself for fastText's skip-gram, the word entering the window otherwise), or -1."""
+    ahead = pos + 1 if pairs.architecture == CENTRE_SKIPGRAM else pos + pairs.window + 1
+    return ahead if ahead < n else -1
 
 
 @njit(nogil=True, cache=True, inline="always")

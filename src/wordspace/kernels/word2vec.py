@@ -13,7 +13,14 @@ import numpy as np
 from numba import njit
 
 from wordspace.kernels.borrowed import borrowed, keep_alive
-from wordspace.kernels.builders import group_targets, subsample, window_around, window_examples
+from wordspace.kernels.builders import (
+    group_targets,
+    next_bag_word,
+    prefetch_word_rows,
+    subsample,
+    window_around,
+    window_examples,
+)
 from wordspace.kernels.engine import (
     OutputRows,
     new_block,
@@ -22,7 +29,6 @@ from wordspace.kernels.engine import (
     step_block,
 )
 from wordspace.kernels.losses import prefetch_targets
-from wordspace.kernels.prefetch import prefetch_row
 from wordspace.kernels.random import seeded
 
 SYNC_EVERY = 32
@@ -120,8 +126,9 @@ def train_chunk(weights, sentences, pairs, loss, schedule, chunk):
             lo, hi = window_around(pos, n, pairs.window, rng)
             if pos + 1 < n:
                 prefetch_targets(loss, sent[pos + 1], out)
-            if pos + pairs.window + 1 < n:
-                prefetch_row(syn0, sent[pos + pairs.window + 1])
+            ahead = next_bag_word(pairs, pos, n)
+            if ahead >= 0:
+                prefetch_word_rows(pairs, syn0, sent[ahead])
             n_groups = window_examples(pairs, sent, pos, lo, hi, block)
             total_loss += step_block(block, n_groups, syn0, outputs, loss, lr, rng, scratch)
             examples += scored_pairs(block, n_groups)
