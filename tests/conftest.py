@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import itertools
+import json
 import subprocess
 import sys
 import threading
@@ -86,3 +87,23 @@ def finishes(work, seconds: float = 60):
     if "error" in box:
         raise box["error"]
     return box.get("value")
+
+
+def train_in_fresh_process(kind: str, corpus, output, **params):
+    """Train with Facebook's fastText in a new process and load the result here.
+
+    fasttext-numpy2 reads uninitialised heap memory while training: in a process whose heap
+    already held other data it can stop with "Encountered NaN", so it trains alone.
+    """
+    script = (
+        "import json, sys, fasttext; kind, corpus, out, params = sys.argv[1:5]; "
+        "train = getattr(fasttext, f'train_{kind}'); "
+        "train(corpus, **json.loads(params)).save_model(out)"
+    )
+    subprocess.run(
+        [sys.executable, "-c", script, kind, str(corpus), str(output), json.dumps(params)],
+        check=True,
+    )
+    import fasttext
+
+    return fasttext.load_model(str(output))

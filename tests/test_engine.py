@@ -17,9 +17,11 @@ from wordspace.errors import ParameterError
 from wordspace.kernels.borrowed import borrowed, keep_alive
 from wordspace.kernels.builders import (
     CBOW,
+    CENTRE_SKIPGRAM,
     SKIPGRAM,
     PairBuilder,
     cbow_examples,
+    centre_skipgram_examples,
     skipgram_examples,
 )
 from wordspace.kernels.engine import (
@@ -28,6 +30,7 @@ from wordspace.kernels.engine import (
     OutputRows,
     new_block,
     new_scratch,
+    scored_pairs,
     step_block,
 )
 from wordspace.kernels.random import seeded
@@ -96,6 +99,38 @@ def test_words_with_extra_rows_bring_them_into_their_bags_as_a_mean():
     assert skipgram == [([12], [([11, 40, 41], third, 1.0), ([13], 1.0, 1.0)])]
     cbow = _build(cbow_examples, _pairs(CBOW, extra=extra), pos=2, lo=1, hi=4)
     assert cbow == [([12], [([11, 40, 41, 13], 0.25, 1.0)])]
+
+
+def test_centre_skipgram_scores_one_bag_of_the_centre_word_against_every_context_word():
+    # fastText's order: word 12's bag (its row and its n-gram rows, averaged) is the one
+    # example; its targets are the context words, each drawing its own noise rows.
+    extra = {12: [40, 41, 42]}
+    got = _build(centre_skipgram_examples, _pairs(CENTRE_SKIPGRAM, extra=extra))
+    assert got == [([10, 11, 13, 14], [([12, 40, 41, 42], 0.25, 1.0)])]
+
+
+def test_classic_centre_skipgram_composes_the_centre_bag_afresh_for_each_context_word():
+    extra = {10: [40]}
+    got = _build(
+        centre_skipgram_examples,
+        _pairs(CENTRE_SKIPGRAM, shared=False, extra=extra),
+        pos=0,
+        lo=0,
+        hi=3,
+    )
+    assert got == [([11], [([10, 40], 0.5, 1.0)]), ([12], [([10, 40], 0.5, 1.0)])]
+
+
+def test_scored_pairs_count_every_example_against_every_target_of_its_group():
+    for builder, architecture in (
+        (skipgram_examples, SKIPGRAM),
+        (cbow_examples, CBOW),
+        (centre_skipgram_examples, CENTRE_SKIPGRAM),
+    ):
+        pairs = _pairs(architecture)
+        block = new_block(8, 64, 8)
+        n_groups = builder(pairs, SENTENCE, 2, 0, 5, block)
+        assert scored_pairs(block, n_groups) == (1 if architecture == CBOW else 4)
 
 
 # ---------------------------------------------------------------- the step
@@ -194,6 +229,35 @@ def test_groups_of_a_block_are_trained_one_after_another():
         _softmax_step(*apart, block, n, 0.3)
     np.testing.assert_array_equal(together[0], apart[0])
     np.testing.assert_array_equal(together[1], apart[1])
+
+
+def test_a_group_with_several_targets_is_scored_against_each_targets_draw():
+    # Negative sampling without noise rows: each target is one positive output row. One bag
+    # scored against targets 0 and 2 gets the sum of both gradients, each output row its own.
+    syn0, out = _weights(6, 3, 4, 8)
+    loss = prepare_loss("ns", np.ones(4, np.int64), negative=0)
+    outputs = OutputRows(out, out[:0], len(out))
+    block = new_block(1, 2, 2)
+    block.bag_rows[:2] = [0, 1]
+    block.bag_offsets[1] = 2
+    block.bag_scale[0] = 0.5
+    block.group_offsets[1] = 1
+    block.target_ids[:2] = [0, 2]
+    block.target_offsets[1] = 2
+    scratch = new_scratch(WIDTH, 1, loss.tables, outputs, 2)
+    h = syn0[[0, 1], :8].astype(np.float64).mean(axis=0)
+    o = out[[0, 2], :8].astype(np.float64)
+    alpha = 0.1 * (1 - 1 / (1 + np.exp(-(o @ h))))
+    want_syn0 = syn0[:, :8] + np.where(np.arange(3)[:, None] < 2, alpha @ o, 0)
+    want_out = out[:, :8].astype(np.float64)
+    want_out[[0, 2]] += np.outer(alpha, h)
+    total = step_block(
+        block, 1, syn0, outputs, loss.tables, np.float32(0.1), seeded(1, 0, 0), scratch
+    )
+    # scores come from the sigmoid table (1024 steps over [-6, 6]): close, not exact
+    np.testing.assert_allclose(syn0[:, :8], want_syn0, atol=2e-4)
+    np.testing.assert_allclose(out[:, :8], want_out, atol=2e-4)
+    assert total == pytest.approx(np.sum(np.log1p(np.exp(-(o @ h)))), rel=2e-2)
 
 
 # ---------------------------------------------------------------- softmax for word models

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
@@ -19,28 +15,10 @@ from wordspace.formats.fasttext import (
 )
 from wordspace.models.fasttext import FastTextModel
 
-from .conftest import SHARED_DATA, require
+from .conftest import SHARED_DATA, require, train_in_fresh_process
 
 fasttext = pytest.importorskip("fasttext")
 OOV = ["zürich", "xyzzyqq", "日本語", "a", "unpredictabilities", "", "ü"]
-
-
-def train_in_fresh_process(kind: str, corpus, output, **params):
-    """Train with Facebook's fastText in a new process and load the result here.
-
-    fasttext-numpy2 reads uninitialised heap memory while training: in a process whose heap
-    already held other data it can stop with "Encountered NaN", so it trains alone.
-    """
-    script = (
-        "import json, sys, fasttext; kind, corpus, out, params = sys.argv[1:5]; "
-        "train = getattr(fasttext, f'train_{kind}'); "
-        "train(corpus, **json.loads(params)).save_model(out)"
-    )
-    subprocess.run(
-        [sys.executable, "-c", script, kind, str(corpus), str(output), json.dumps(params)],
-        check=True,
-    )
-    return fasttext.load_model(str(output))
 
 
 @pytest.fixture(scope="module")

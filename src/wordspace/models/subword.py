@@ -232,7 +232,7 @@ def _start_rows(
     its n-gram rows of the buckets in use, its output rows (negative sampling, one per
     word); new words start at the mean of their n-gram rows, where the starting model would
     have put them as unseen words."""
-    known = start.known >= 0
+    known = np.flatnonzero(start.known >= 0)
     syn0[known, :dim] = start.word_rows[start.known[known]]
     model = start.fasttext
     if model is None or model.ngrams.maxn == 0:
@@ -243,6 +243,6 @@ def _start_rows(
         block = used[first : first + (1 << 16)]
         at = n_words + first
         syn0[at : at + len(block), :dim] = ngrams.rows_of(block)
-    rows_to_extra_mean(syn0, extra.offsets, extra.rows, np.flatnonzero(~known))
+    rows_to_extra_mean(syn0, extra.offsets, extra.rows, np.flatnonzero(start.known < 0))
     if loss == "ns" and model.labels is None and model.output.shape[0] == model.nwords:
         out[known, :dim] = model.output[start.known[known]]

@@ -315,7 +315,7 @@ class Word2Vec:
         width = padded_width(self.dim)
         syn0 = initial_vectors(n_words, self.dim, self.seed, width)
         if start is not None:
-            known = start.known >= 0
+            known = np.flatnonzero(start.known >= 0)
             syn0[known, : self.dim] = start.word_rows[start.known[known]]
         loss = prepare_loss(
             self.loss, vocab.counts, negative=self.negative, ns_exponent=self.ns_exponent
