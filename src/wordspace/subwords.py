@@ -27,7 +27,8 @@ class CharNgrams:
     With it (int32, one entry per bucket), bucket ``b``'s vector is
     ``vectors[bucket_rows[b]]``, or zeros where ``bucket_rows[b]`` is -1: the compact form
     of a model we trained, which stores rows only for the buckets its vocabulary's n-grams
-    use (about 40% of 2M buckets on 20M words of Wikipedia); the others were never trained.
+    use (18% of 2M buckets for the 83,227 words of 20M words of Wikipedia); the others were
+    never trained.
     """
 
     vectors: np.ndarray
