@@ -66,7 +66,7 @@ def _read(block, n_groups):
 
 
 def _build(builder, pairs, pos=2, lo=0, hi=5):
-    block = new_block(8, 64, 1)
+    block = new_block(8, 64, 8)
     return _read(block, builder(pairs, SENTENCE, pos, lo, hi, block))
 
 
@@ -162,7 +162,7 @@ def _weights(seed, n_in, n_out, dim):
 
 
 def _block_of(bags, scales, grad_scales, groups, targets):
-    block = new_block(len(bags), sum(map(len, bags)), 1)
+    block = new_block(len(bags), sum(map(len, bags)), len(targets))
     block.bag_rows[:] = [r for bag in bags for r in bag]
     block.bag_offsets[1:] = np.cumsum([len(b) for b in bags])
     block.bag_scale[:] = scales

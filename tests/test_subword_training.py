@@ -240,17 +240,94 @@ def test_init_from_a_fasttext_bin_with_lr_0_gives_its_vectors_back(facebook_bin,
     )
 
 
+def _cosines(a, b):
+    return np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+
+
 def test_init_keeps_known_words_and_continues_training(facebook_bin, corpus):
     start = load_model(facebook_bin)
     assert isinstance(start, FastTextModel)
     before = start.vectors()
+    words = before.words[1:60]
     model = FastText("skipgram", dim=16, epochs=1, bucket=5_000, workers=1, min_count=2)
-    model.fit(corpus, init=start)
-    after = model.vectors
+    after = model.fit(corpus, init=start).vectors
     assert set(before.words) <= set(after.words)
-    word = before.words[10]
-    moved = np.abs(after[word] - before[word]).max()
-    assert 0 < moved < 10 * np.abs(before[word]).max() + 1
+    fresh = FastText("skipgram", dim=16, epochs=1, bucket=5_000, workers=1, min_count=2)
+    fresh_vectors = fresh.fit(corpus).vectors
+    # trained further (the rows moved), from where fastText left them (much closer to its
+    # vectors than a model trained from scratch on the same text)
+    assert np.abs(after[words] - before[words]).max() > 1e-3
+    continued = _cosines(after[words], before[words]).mean()
+    scratch = _cosines(fresh_vectors[words], before[words]).mean()
+    assert continued > scratch + 0.3, (continued, scratch)
+
+
+def test_init_with_lr_0_keeps_the_output_rows_of_a_negative_sampling_model(facebook_bin, corpus):
+    start = load_model(facebook_bin)
+    with pytest.warns(UserWarning, match="lr=0 trains nothing"):
+        model = FastText("skipgram", dim=16, epochs=1, bucket=5_000, workers=1, min_count=2, lr=0)
+    model.fit(corpus, init=start)
+    rows = model.vectors.vocab.indices(start.words.words)
+    np.testing.assert_array_equal(model.output_weights[rows], start.output)
+
+
+def test_word2vec_continues_a_fasttext_model_from_its_composed_vectors(facebook_bin, corpus):
+    start = load_model(facebook_bin)
+    with pytest.warns(UserWarning, match="lr=0 trains nothing"):
+        model = Word2Vec("skipgram", dim=16, epochs=1, workers=1, min_count=2, lr=0)
+    vectors = model.fit(corpus, init=start).vectors
+    composed = start.vectors()
+    for word in composed.words[:50]:
+        np.testing.assert_array_equal(vectors[word], composed[word], err_msg=word)
+
+
+def test_merging_a_start_keeps_every_word_and_reencodes_the_corpus():
+    from wordspace.corpus import Corpus
+    from wordspace.models.continued import merge_start
+    from wordspace.vectors import Vectors
+    from wordspace.vocab import Vocabulary
+
+    old = Vectors(Vocabulary.from_words(["a", "b", "c"], [10, 5, 1]), np.eye(3, dtype=np.float32))
+    new_vocab = Vocabulary.from_words(["c", "d", "a"], [30, 8, 2])
+    ids = np.array([0, 1, 2, 0, 1], dtype=np.int32)
+    corpus = Corpus(ids, np.array([0, 3, 5], dtype=np.int64))
+    merged, encoded, start = merge_start(old, new_vocab, corpus)
+    assert merged.words == ["c", "a", "d", "b"]
+    assert merged.counts.tolist() == [31, 12, 8, 5]
+    assert [merged.words[i] for i in encoded.ids] == [new_vocab.words[i] for i in ids]
+    assert start.known.tolist() == [2, 0, -1, 1]
+
+
+def test_hierarchical_softmax_models_write_a_bin_fasttext_reads(corpus, tmp_path):
+    model = FastText("skipgram", loss="hs", dim=8, epochs=1, bucket=2_000, workers=1)
+    model.fit(corpus)
+    assert model.output_weights.shape == (len(model.vectors), 8)
+    export(model.fasttext_model, tmp_path / "hs.bin", "fasttext-bin")
+    facebook = fasttext.load_model(str(tmp_path / "hs.bin"))
+    np.testing.assert_array_equal(facebook.get_word_vector("labmédx"), model.vectors["labmédx"])
+
+
+def test_the_centre_bag_trains_with_every_loss(corpus):
+    for loss in ("ns", "hs", "softmax"):
+        model = FastText(
+            "skipgram", loss=loss, skipgram_bag="centre", dim=8, epochs=1, bucket=2_000,
+            workers=1, min_count=20,
+        )  # fmt: skip
+        model.fit(corpus)
+        assert np.isfinite(model.training.epoch_losses[0]), loss
+        assert model.training.examples > len(model.vectors), loss
+
+
+def test_a_native_folder_whose_ngrams_disagree_with_its_arguments_is_refused(trained, tmp_path):
+    folder = tmp_path / "m"
+    trained.save(folder)
+    meta_path = folder / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta["fasttext"]["args"]["bucket"] = 7
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(ModelFileError, match="differ from its fastText arguments") as caught:
+        load_model(folder)
+    assert "\n" not in str(caught.value)
 
 
 def test_init_with_other_ngram_settings_is_refused(facebook_bin, corpus):

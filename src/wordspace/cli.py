@@ -283,14 +283,15 @@ def train(
     The output is checked before any work: a run is never lost at its save. Training that
     diverges (the loss becomes NaN, as a too large --lr makes it) stops and saves nothing.
     """
+    check_output(output, folder=True)
     start = load_model(init) if init is not None else None
     subwords = _subword_params(minn, maxn, bucket, start)
     if dim is None:
-        dim = as_vectors(start).dim if start is not None else 100
+        dim = start.dim if start is not None else 100
     chosen: dict[str, Any] = {"sample": sample} if sample is not None else {}
     if skipgram_bag is not None:
-        if not subwords:
-            raise ParameterError("--skipgram-bag needs n-grams: give --minn and --maxn too")
+        if not subwords or architecture.value != "skipgram":
+            raise ParameterError("--skipgram-bag is for skip-gram with n-grams (--minn, --maxn)")
         chosen["skipgram_bag"] = skipgram_bag.value
     with _notes():
         model = (FastText if subwords else Word2Vec)(
@@ -313,7 +314,6 @@ def train(
             kernel=kernel.value,
             shuffle=shuffle,
         )
-    check_output(output, folder=True)
     reporter = progress_reporter(quiet)
     try:
         model.fit(input, callbacks=[reporter] if reporter else [], output=output, init=start)
@@ -351,15 +351,15 @@ def _subword_params(
     inherited = start.ngrams if isinstance(start, FastTextModel) else None
     if inherited is not None and inherited.maxn == 0:
         inherited = None
-    if minn is None and maxn is None:
-        if inherited is None:
-            if bucket is not None:
-                raise ParameterError("--bucket needs n-grams: give --minn and --maxn too")
-            return {}
-        minn, maxn = inherited.minn, inherited.maxn
-    if minn == 0 and maxn == 0:
+    if (minn is None and maxn is None and inherited is None) or (minn == 0 and maxn == 0):
+        if bucket is not None:
+            raise ParameterError("--bucket needs n-grams: give --minn and --maxn too")
         return {}
-    chosen = {"minn": 3 if minn is None else minn, "maxn": 6 if maxn is None else maxn}
+    default_minn, default_maxn = (3, 6) if inherited is None else (inherited.minn, inherited.maxn)
+    chosen = {
+        "minn": default_minn if minn is None else minn,
+        "maxn": default_maxn if maxn is None else maxn,
+    }
     if bucket is None and inherited is not None:
         bucket = inherited.bucket
     return chosen | ({"bucket": bucket} if bucket is not None else {})

@@ -284,7 +284,19 @@ def load_native(
             f"the input {list(input_matrix.shape)} and output {list(output_matrix.shape)} "
             f"matrices do not fit {len(vectors)} words of dimension {args['dim']}",
         )
-    bucket_rows = vectors.ngrams.bucket_rows if vectors.ngrams is not None else None
+    ngrams = vectors.ngrams
+    bucket_rows = ngrams.bucket_rows if ngrams is not None else None
+    if ngrams is not None and (ngrams.bucket, ngrams.minn, ngrams.maxn) != (
+        args["bucket"],
+        args["minn"],
+        args["maxn"],
+    ):
+        raise _fail(
+            Path(path),
+            f"its n-grams ({ngrams.bucket:,} buckets, {ngrams.minn}-{ngrams.maxn} characters) "
+            f"differ from its fastText arguments (bucket {args['bucket']:,}, "
+            f"minn {args['minn']}, maxn {args['maxn']})",
+        )
     model = FastTextModel(
         args, vectors.vocab, input_matrix, output_matrix, labels, ntokens, version, bucket_rows
     )

@@ -219,3 +219,11 @@ def group_targets(pairs):
     if pairs.architecture == CENTRE_SKIPGRAM and pairs.shared:
         return 2 * pairs.window
     return 1
+
+
+@njit(nogil=True, cache=True)
+def group_examples(pairs):
+    """The most examples one group of the model's blocks has (sizes the step's scratch)."""
+    if pairs.architecture == CENTRE_SKIPGRAM:
+        return 1
+    return 2 * pairs.window

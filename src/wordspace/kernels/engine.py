@@ -110,8 +110,9 @@ StepScratch = namedtuple(
 
 @njit(nogil=True, cache=True)
 def new_scratch(width, max_examples, loss, outputs, max_group_targets):
-    """Scratch for blocks of up to ``max_examples`` examples under ``loss``, each group with
-    up to ``max_group_targets`` targets.
+    """Scratch for groups of up to ``max_examples`` examples and ``max_group_targets``
+    targets under ``loss`` (every array is indexed within one group: a block of many groups
+    needs no more).
 
     For softmax and one-vs-all, every output row is scored, so ``out_rows`` is filled here
     with the address of each row of ``outputs`` once (those losses keep no private rows).
@@ -144,9 +145,9 @@ def new_scratch(width, max_examples, loss, outputs, max_group_targets):
 
 
 @njit(nogil=True, cache=True)
-def new_block(max_examples, max_bag_rows, max_group_targets):
+def new_block(max_examples, max_bag_rows, max_targets):
     """An empty example block for up to ``max_examples`` examples holding ``max_bag_rows``
-    input rows in all, each group with up to ``max_group_targets`` targets."""
+    input rows and ``max_targets`` targets in all."""
     return ExampleBlock(
         np.empty(max_bag_rows, dtype=np.int64),
         np.zeros(max_examples + 1, dtype=np.int64),
@@ -154,7 +155,7 @@ def new_block(max_examples, max_bag_rows, max_group_targets):
         np.ones(max_examples, dtype=np.float32),
         np.zeros(max_examples + 1, dtype=np.int64),
         np.zeros(max_examples + 1, dtype=np.int64),
-        np.empty(max_examples * max_group_targets, dtype=np.int64),
+        np.empty(max_targets, dtype=np.int64),
     )
 
 
@@ -274,7 +275,7 @@ def train_group(block, g, n_in, outputs, loss, lr, rng, scratch):
 
 
 def train_full_group(block, g, n_in, outputs, loss, lr, scratch):
-    """Softmax scores every output row, with the group's first target as each example's;
+    """Softmax scores every output row, with the group's one target as each example's;
     one-vs-all gives each example all of the group's targets (distinct) as positives. Both
     score and update the output rows one example after another, as fastText does (the input
     rows are updated after the group, by the step). Returns the summed loss.
@@ -297,6 +298,8 @@ def _full_group(block, g, n_in, outputs, loss, lr, scratch):
     if b <= a:
         raise ValueError("a group of a full-softmax or one-vs-all block has no target")
     if loss.kind == SOFTMAX:
+        if b - a > 1:
+            raise ValueError("a softmax group has one target (build one group per target)")
         example_targets = scratch.example_targets
         for j in range(n_in):
             example_targets[j] = target_ids[a]

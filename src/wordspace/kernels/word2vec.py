@@ -14,6 +14,7 @@ from numba import njit
 
 from wordspace.kernels.borrowed import borrowed, keep_alive
 from wordspace.kernels.builders import (
+    group_examples,
     group_targets,
     next_bag_word,
     prefetch_word_rows,
@@ -100,7 +101,9 @@ def train_chunk(weights, sentences, pairs, loss, schedule, chunk):
     hot_before = hot.copy()
     owned_outputs = OutputRows(out, hot, hot_start)
     owned_block = new_block(span, span * pairs.most_rows, span)
-    owned_scratch = new_scratch(syn0.shape[1], span, loss, owned_outputs, group_targets(pairs))
+    owned_scratch = new_scratch(
+        syn0.shape[1], group_examples(pairs), loss, owned_outputs, group_targets(pairs)
+    )
     outputs = borrowed(owned_outputs)
     block = borrowed(owned_block)
     scratch = borrowed(owned_scratch)

@@ -15,7 +15,7 @@ import numpy as np
 
 from wordspace.corpus import Corpus
 from wordspace.errors import ParameterError
-from wordspace.formats import Model, as_vectors, load_model
+from wordspace.formats import Model, load_model
 from wordspace.models.fasttext import FastTextModel
 from wordspace.vectors import Vectors
 from wordspace.vocab import Vocabulary
@@ -34,13 +34,18 @@ class Start:
 
     @property
     def fasttext(self) -> FastTextModel | None:
+        """The starting model when it is a fastText model (with its raw input rows)."""
         return self.model if isinstance(self.model, FastTextModel) else None
 
-    @property
-    def word_rows(self) -> np.ndarray:
-        """The starting model's rows of its own words (its input rows for fastText models)."""
-        model = self.fasttext
-        return model.input[: model.nwords] if model is not None else as_vectors(self.model).matrix
+
+def model_words(model: Model) -> Vocabulary:
+    """A model's vocabulary, without composing the vectors of a fastText model."""
+    return model.words if isinstance(model, FastTextModel) else model.vocab
+
+
+def model_dim(model: Model) -> int:
+    """A model's dimension, without composing the vectors of a fastText model."""
+    return model.dim
 
 
 def load_start(init: InitModel) -> Model:
@@ -57,10 +62,10 @@ def merge_start(
 ) -> tuple[Vocabulary, Corpus, Start]:
     """The union of ``model``'s words and ``vocab`` (counts added, most frequent first), the
     corpus re-encoded to it, and the ``Start`` saying where each word was in ``model``."""
-    old = as_vectors(model).vocab
+    old = model_words(model)
     old_words = old.words
     in_old = old.indices(vocab.words)
-    counts = old.counts.astype(np.int64).copy()
+    counts = old.counts.astype(np.int64)
     found = in_old >= 0
     np.add.at(counts, in_old[found], vocab.counts[found])
     new_words = [w for w, i in zip(vocab.words, in_old, strict=True) if i < 0]

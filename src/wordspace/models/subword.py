@@ -134,7 +134,9 @@ class FastText(Word2Vec):
     def _pairs(self, extra: ExtraRows) -> PairBuilder:
         pairs = super()._pairs(extra)
         if self.architecture == "skipgram" and self.skipgram_bag == "centre":
-            return pairs._replace(architecture=CENTRE_SKIPGRAM)
+            # the full softmax scores one target per group: one group per context word
+            shared = pairs.shared and self.loss != "softmax"
+            return pairs._replace(architecture=CENTRE_SKIPGRAM, shared=shared)
         return pairs
 
     def _kernel_inputs(
@@ -155,11 +157,18 @@ class FastText(Word2Vec):
         start_model = start.fasttext if start is not None else None
         if start_model is not None and start_model.ngrams.maxn > 0:
             used = np.union1d(used, _nonzero_buckets(start_model))
+        input_rows = n_words + len(used)
+        map_bytes = self.bucket * 4
+        self._check_resources(
+            n_words,
+            input_rows,
+            output,
+            extra_memory=map_bytes + extra.rows.nbytes,
+            extra_disk=map_bytes + n_words * self.dim * 4,
+        )
         bucket_rows = np.full(self.bucket, -1, dtype=np.int32)
         bucket_rows[used] = np.arange(len(used), dtype=np.int32)
-        compact = ExtraRows(extra.offsets, n_words + bucket_rows[buckets].astype(np.int64))
-        input_rows = n_words + len(used)
-        self._check_resources(n_words, input_rows, output)
+        compact = ExtraRows(extra.offsets, n_words + np.searchsorted(used, buckets))
         syn0 = initial_vectors(input_rows, self.dim, self.seed, padded_width(self.dim))
         loss = prepare_loss(
             self.loss, vocab.counts, negative=self.negative, ns_exponent=self.ns_exponent
@@ -185,6 +194,10 @@ class FastText(Word2Vec):
         narrow_rows(flat, rows, width, self.dim)
         matrix = flat[: rows * self.dim].reshape(rows, self.dim)
         output = np.ascontiguousarray(weights.output[:, : self.dim])
+        if self.loss == "hs":
+            # fastText's hierarchical softmax keeps one output row per word (the tree's
+            # inner nodes use all but one): the same shape, so that its readers accept it
+            output = np.vstack([output, np.zeros((1, self.dim), dtype=np.float32)])
         args = {
             "dim": self.dim, "ws": self.window, "epoch": self.epochs,
             "min_count": self.min_count, "neg": self.negative, "word_ngrams": 1,
@@ -201,9 +214,11 @@ class FastText(Word2Vec):
     def save(self, path: str | os.PathLike, *, include_output: bool = True) -> None:
         """Save the model natively (a folder): the composed vectors of the vocabulary
         (memory-mapped, ready for queries), the n-gram rows and bucket map (for unseen
-        words), the output rows, configuration and training figures. ``include_output`` is
-        accepted for Word2Vec's signature; the output rows are always kept, as a fastText
-        model needs them to be continued."""
+        words), the output rows, configuration and training figures. The output rows are
+        part of a fastText model (its ``.bin`` holds them), so ``include_output=False`` is
+        refused."""
+        if not include_output:
+            raise ParameterError("a subword model is saved with its output rows")
         save_native(
             self.fasttext_model, path, config=self.get_params(), training=self.training_info()
         )
@@ -233,9 +248,15 @@ def _start_rows(
     word); new words start at the mean of their n-gram rows, where the starting model would
     have put them as unseen words."""
     known = np.flatnonzero(start.known >= 0)
-    syn0[known, :dim] = start.word_rows[start.known[known]]
     model = start.fasttext
-    if model is None or model.ngrams.maxn == 0:
+    if model is None:
+        syn0[known, :dim] = start.model.matrix[start.known[known]]
+        return
+    syn0[known, :dim] = model.input[start.known[known]]
+    ns_per_word = model.labels is None and model.output.shape[0] == model.nwords
+    if loss == "ns" and ns_per_word and int(model.args["loss"]) == FASTTEXT_LOSS_CODES["ns"]:
+        out[known, :dim] = model.output[start.known[known]]
+    if model.ngrams.maxn == 0:
         return
     n_words = len(start.known)
     ngrams = model.ngrams
@@ -244,5 +265,3 @@ def _start_rows(
         at = n_words + first
         syn0[at : at + len(block), :dim] = ngrams.rows_of(block)
     rows_to_extra_mean(syn0, extra.offsets, extra.rows, np.flatnonzero(start.known < 0))
-    if loss == "ns" and model.labels is None and model.output.shape[0] == model.nwords:
-        out[known, :dim] = model.output[start.known[known]]

@@ -23,7 +23,7 @@ from wordspace.kernels.word2vec import Chunk, Schedule, Sentences, Weights, trai
 from wordspace.losses import prepare_loss
 from wordspace.memory import ensure_available
 from wordspace.models import params as p
-from wordspace.models.continued import InitModel, Start, load_start, merge_start
+from wordspace.models.continued import InitModel, Start, load_start, merge_start, model_dim
 from wordspace.names import ARCHITECTURES, KERNELS, WORD_LOSSES
 from wordspace.text.reader import CorpusInput, read_corpus
 from wordspace.training import (
@@ -157,6 +157,12 @@ class Word2Vec:
             None if max_vocab_size is None else p.positive_int("max_vocab_size", max_vocab_size)
         )
         self.lr = p.non_negative_float("lr", self._default_lr() if lr is None else lr)
+        if self.lr == 0:
+            warnings.warn(
+                "lr=0 trains nothing: the vectors stay where they start (with fit(init=...),"
+                " the starting model's)",
+                stacklevel=2,
+            )
         self.min_lr = p.non_negative_float(
             "min_lr", min(DEFAULT_MIN_LR, self.lr) if min_lr is None else min_lr
         )
@@ -224,7 +230,8 @@ class Word2Vec:
 
         ``init`` (a model, or the path of one in any readable format) continues training
         it: the vocabulary becomes its words and the corpus's, its words start from their
-        vectors, new words from random ones.
+        vectors (a fastText model's composed ones), new words from random ones; the output
+        rows start at zero (a subword model keeps its start's, see ``FastText``).
 
         ``output`` names where the model will be saved: once the vocabulary is known, and
         before any training, its filesystem is checked for room, so that a run is never
@@ -233,6 +240,8 @@ class Word2Vec:
         """
         reading = time.perf_counter()
         start_model = None if init is None else load_start(init)
+        if start_model is not None:
+            self._check_start(start_model)
         vocab, encoded, stats = read_corpus(
             corpus,
             min_count=self.min_count,
@@ -242,7 +251,6 @@ class Word2Vec:
         )
         start = None
         if start_model is not None:
-            self._check_start(start_model)
             vocab, encoded, start = merge_start(start_model, vocab, encoded)
         self._read_seconds = time.perf_counter() - reading
         weights, sentences, pairs, loss, schedule = self._kernel_inputs(
@@ -280,7 +288,7 @@ class Word2Vec:
 
     def _check_start(self, model: Model) -> None:
         """Refuse a starting model this run cannot continue (of another dimension)."""
-        dim = as_vectors(model).dim
+        dim = model_dim(model)
         if dim != self.dim:
             raise ParameterError(f"dim={self.dim}, but the init model's vectors have dim {dim}")
 
@@ -316,7 +324,7 @@ class Word2Vec:
         syn0 = initial_vectors(n_words, self.dim, self.seed, width)
         if start is not None:
             known = np.flatnonzero(start.known >= 0)
-            syn0[known, : self.dim] = start.word_rows[start.known[known]]
+            syn0[known, : self.dim] = as_vectors(start.model).matrix[start.known[known]]
         loss = prepare_loss(
             self.loss, vocab.counts, negative=self.negative, ns_exponent=self.ns_exponent
         )
@@ -344,10 +352,17 @@ class Word2Vec:
         )
 
     def _check_resources(
-        self, n_words: int, input_rows: int, output: str | os.PathLike | None
+        self,
+        n_words: int,
+        input_rows: int,
+        output: str | os.PathLike | None,
+        *,
+        extra_memory: int = 0,
+        extra_disk: int = 0,
     ) -> None:
         """Refuse, before allocating anything, a run whose matrices (``input_rows`` input
-        rows) would not fit in memory or whose model would not fit on the output's disk."""
+        rows, plus ``extra_memory`` bytes of tables) would not fit in memory or whose model
+        (plus ``extra_disk`` bytes) would not fit on the output's disk."""
         width = padded_width(self.dim)
         matrices = (n_words + input_rows) * width * 4
         span = 2 * self.window
@@ -355,7 +370,7 @@ class Word2Vec:
         scratch = self.workers * span * (2 * width + 2 * targets) * 4
         copies = 2 * n_words * self.dim * 4
         ensure_available(
-            matrices + scratch + copies + n_words * 16,
+            matrices + scratch + copies + n_words * 16 + extra_memory,
             f"training {n_words:,} words x {self.dim} dimensions",
             suggestion=(
                 "use loss='ns' or 'hs' (the full softmax keeps window x vocabulary scores per "
@@ -365,7 +380,7 @@ class Word2Vec:
             ),
         )
         if output is not None:
-            model_bytes = (n_words + input_rows) * self.dim * 4 + n_words * 64
+            model_bytes = (n_words + input_rows) * self.dim * 4 + n_words * 64 + extra_disk
             check_free_space(output, model_bytes, f"a model of {n_words:,} words")
 
     def training_info(self) -> dict[str, Any]:
