@@ -350,3 +350,17 @@ def test_a_misspelling_never_seen_gets_sensible_neighbours(enwiki_lines):
         assert not vectors.in_vocab(typo) and vectors.in_vocab(meant)
         neighbours = [w for w, _ in vectors.most_similar(typo, topn=10)]
         assert meant in neighbours, (typo, neighbours)
+
+
+def test_a_start_whose_words_decode_alike_is_refused_in_one_line():
+    from wordspace.corpus import Corpus
+    from wordspace.models.continued import merge_start
+    from wordspace.vectors import Vectors
+    from wordspace.vocab import Vocabulary
+
+    raw = np.frombuffer(b"\xff\xfe", dtype=np.uint8)
+    old = Vocabulary(raw, np.array([0, 1, 2]), np.array([3, 2]))  # two ill-formed words
+    start = Vectors(old, np.zeros((2, 4), np.float32))
+    corpus = Corpus(np.zeros(1, np.int32), np.array([0, 1]))
+    with pytest.raises(ModelFileError, match="cannot continue the init model"):
+        merge_start(start, Vocabulary.from_words(["x"], [1]), corpus)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from wordspace.corpus import Corpus
-from wordspace.errors import ParameterError
+from wordspace.errors import ModelFileError, ParameterError
 from wordspace.formats import Model, load_model
 from wordspace.models.fasttext import FastTextModel
 from wordspace.vectors import Vectors
@@ -72,7 +72,10 @@ def merge_start(
     all_words = old_words + new_words
     all_counts = np.concatenate([counts, vocab.counts[~found]])
     order = np.argsort(-all_counts, kind="stable")
-    merged = Vocabulary.from_words([all_words[i] for i in order], all_counts[order])
+    try:
+        merged = Vocabulary.from_words([all_words[i] for i in order], all_counts[order])
+    except ValueError as exc:
+        raise ModelFileError(f"cannot continue the init model: {exc}") from None
     position = np.empty(len(order), dtype=np.int64)
     position[order] = np.arange(len(order))
     remap = np.empty(len(vocab), dtype=np.int32)
