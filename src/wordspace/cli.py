@@ -28,6 +28,7 @@ import typer
 import typer.core
 
 from wordspace import __version__
+from wordspace.classify import LABEL_PREFIX, Predictor, format_predictions, predict_stream
 from wordspace.console import close_open_bars, progress_reporter
 from wordspace.errors import ParameterError, WordspaceError
 from wordspace.evaluate import evaluate_analogies, evaluate_similarity
@@ -36,7 +37,7 @@ from wordspace.formats import convert as convert_model
 from wordspace.formats.native import json_safe, read_meta
 from wordspace.models.fasttext import FastTextModel
 from wordspace.models.subword import FastText
-from wordspace.models.word2vec import Word2Vec
+from wordspace.models.word2vec import Word2Vec, available_cpus
 from wordspace.names import (
     ANALOGY_METHODS,
     ARCHITECTURES,
@@ -46,6 +47,7 @@ from wordspace.names import (
     WORD_LOSSES,
 )
 from wordspace.outputs import check_output, names_folder
+from wordspace.text.sources import resolve_sources
 
 DEBUG_ENV = "WORDSPACE_DEBUG"
 
@@ -416,6 +418,44 @@ def eval_similarity(
         f"{pairs.name}: Spearman {rho} over {result.pairs} pairs "
         f"({from_ngrams}{result.oov_pairs} out of vocabulary)"
     )
+
+
+@app.command(cls=_Command)
+def predict(
+    model: Annotated[
+        str,
+        typer.Argument(
+            help="A supervised fastText model (.bin, or its native folder).", metavar="MODEL"
+        ),
+    ],
+    input: Annotated[
+        str,
+        typer.Argument(
+            help="Lines to classify: a file, folder, glob or - for stdin (compressed ok).",
+            metavar="INPUT",
+        ),
+    ] = "-",
+    k: Annotated[int, typer.Option("-k", help="Labels per line, best first.")] = 1,
+    threshold: Annotated[
+        float, typer.Option(help="Leave out labels below this probability.")
+    ] = 0.0,
+    label_prefix: Annotated[
+        str, typer.Option(help="What starts a label token (left out of the input).")
+    ] = LABEL_PREFIX,
+) -> None:
+    """Print each line's labels with their probabilities, as fastText's predict-prob.
+
+    Tokenisation, word and character n-grams and probabilities are fastText's, so the
+    labels are the same; lines are read and predicted in batches, never held whole.
+    """
+    predictor = Predictor(load_model(model), label_prefix)
+    names = predictor.label_names
+    for source in resolve_sources(input):
+        with source.open() as stream:
+            batches = predict_stream(predictor, stream, _check_k(k), threshold, available_cpus())
+            for ids, probs in batches:
+                sys.stdout.write(format_predictions(names, ids, probs))
+    sys.stdout.flush()
 
 
 @app.command(cls=_Command)

@@ -1,0 +1,210 @@
+"""Labels for lines of text from a supervised fastText model, as fastText's ``predict``.
+
+Many lines at a time: their input rows come from one compiled pass (``kernels.fasttext_lines``,
+fastText's tokenisation, character and word n-grams), their hidden vectors from another, and
+their scores against every label from one matrix product. Probabilities are fastText's: the
+softmax (``loss`` softmax) or each label's sigmoid (ns, one-vs-all), reported as fastText
+prints them, ``exp(log(p + 1e-5))``, and cut at ``threshold`` before the top ``k``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import BinaryIO
+
+import numpy as np
+
+from wordspace.errors import ModelFileError, ParameterError
+from wordspace.extra_rows import ExtraRows
+from wordspace.kernels.fasttext_lines import hidden_vectors, line_ends_of, line_rows
+from wordspace.kernels.topk import fasttext_top_k
+from wordspace.models.fasttext import EOS, FastTextModel
+from wordspace.subwords import NO_BUCKET_MAP
+from wordspace.text.sources import iter_chunks
+
+LABEL_PREFIX = "__label__"
+"""fastText's default label prefix (its ``.bin`` does not record the one it trained with)."""
+_SOFTMAX, _NEGATIVE, _ONE_VS_ALL, _HIERARCHICAL = 3, 2, 4, 1
+_MAX_SIGMOID = 8
+_SIGMOID_TABLE_SIZE = 512
+
+
+def _sigmoid_table() -> np.ndarray:
+    """fastText's sigmoid lookup table (``Loss::t_sigmoid_``), in float32 as it builds it."""
+    steps = np.arange(_SIGMOID_TABLE_SIZE + 1, dtype=np.float32)
+    x = steps * np.float32(2 * _MAX_SIGMOID) / np.float32(_SIGMOID_TABLE_SIZE)
+    x = x - np.float32(_MAX_SIGMOID)
+    return (1.0 / (1.0 + np.exp(-x.astype(np.float64)))).astype(np.float32)
+
+
+_SIGMOID = _sigmoid_table()
+
+
+def fasttext_sigmoid(scores: np.ndarray) -> np.ndarray:
+    """fastText's sigmoid (``Loss::sigmoid``): 0 below -8, 1 above 8, and the table entry
+    of the score in between, so that one-vs-all and ns probabilities are fastText's own."""
+    scores = scores.astype(np.float32, copy=False)
+    index = ((scores + np.float32(_MAX_SIGMOID)) * np.float32(_SIGMOID_TABLE_SIZE)
+             / np.float32(_MAX_SIGMOID) / np.float32(2))  # fmt: skip
+    index = np.clip(index, 0, _SIGMOID_TABLE_SIZE).astype(np.int64)
+    out = _SIGMOID[index]
+    out[scores < -_MAX_SIGMOID] = 0.0
+    out[scores > _MAX_SIGMOID] = 1.0
+    return out
+
+
+class Predictor:
+    """Predicts the labels of lines with a supervised fastText model (softmax, ns or
+    one-vs-all losses; hierarchical softmax is refused for now).
+
+    The per-word character n-gram table is built once, here.
+    """
+
+    def __init__(self, model: FastTextModel, label_prefix: str = LABEL_PREFIX) -> None:
+        if model.labels is None:
+            raise ModelFileError("the model has no labels: it is not a classifier")
+        loss = int(model.args["loss"])
+        if loss == _HIERARCHICAL:
+            raise ModelFileError(
+                "prediction with hierarchical-softmax classifiers is not supported yet"
+            )
+        self.model = model
+        self.loss = loss
+        words = model.words
+        skip = np.zeros(len(words), dtype=np.bool_)
+        eos = words.index(EOS)
+        if eos >= 0:
+            skip[eos] = True
+        ngrams = model.ngrams
+        minn, maxn, bucket = ngrams.minn, ngrams.maxn, ngrams.bucket
+        extra = (
+            ExtraRows.char_ngrams(words, minn, maxn, bucket, skip)
+            if maxn > 0 and bucket > 0
+            else ExtraRows.none(len(words))
+        )
+        self._word_rows = (extra.offsets, extra.rows)
+        labels = model.labels
+        self._vocabs = (
+            (words.slots, words.blob, words.offsets),
+            (labels.slots, labels.blob, labels.offsets),
+        )
+        self._prefix = np.frombuffer(label_prefix.encode("utf-8"), dtype=np.uint8).copy()
+        self._shape = (
+            len(words), minn, maxn, bucket, int(model.args["word_ngrams"])
+        )  # fmt: skip
+        self._output = np.ascontiguousarray(model.output, dtype=np.float32)
+        self.label_names = labels.words
+
+    def hidden(self, text: np.ndarray, starts: np.ndarray, ends: np.ndarray):
+        """The hidden vector of each line ``text[starts[i]:ends[i]]`` and its row count."""
+        offsets, rows = line_rows(
+            text, starts, ends, *self._vocabs, *self._word_rows, self._prefix, self._shape
+        )
+        model = self.model
+        ngrams = model.ngrams
+        out = np.empty((len(starts), model.dim), dtype=np.float32)
+        bucket_map = ngrams.bucket_map if ngrams.bucket_rows is not None else NO_BUCKET_MAP
+        counts = hidden_vectors(
+            offsets, rows, model.input, ngrams.vectors, bucket_map, model.nwords, out
+        )
+        return out, counts
+
+    def probabilities(self, hidden: np.ndarray) -> np.ndarray:
+        """Each label's probability for each hidden vector (rows), float32."""
+        scores = hidden @ self._output.T
+        if self.loss == _SOFTMAX:
+            scores -= scores.max(axis=1, keepdims=True)
+            np.exp(scores, out=scores)
+            scores /= scores.sum(axis=1, keepdims=True)
+            return scores
+        return fasttext_sigmoid(scores)
+
+    def predict_text(
+        self, text: np.ndarray, k: int = 1, threshold: float = 0.0
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` labels of every line of ``text`` (UTF-8 bytes, lines split at ``\\n``):
+        (label ids int64 (lines, k), -1 where fewer pass ``threshold`` or a line has no
+        input rows; probabilities float64 (lines, k), as fastText prints them)."""
+        starts, ends = line_ends_of(text, 0, len(text))
+        hidden, counts = self.hidden(text, starts, ends)
+        return self._top(hidden, counts, k, threshold)
+
+    def predict(
+        self, lines: Sequence[str], k: int = 1, threshold: float = 0.0
+    ) -> list[list[tuple[str, float]]]:
+        """Top-``k`` (label, probability) of each line, best first, as fastText's
+        ``predict``; a line may not hold a newline."""
+        if any("\n" in line for line in lines):
+            raise ParameterError("a line to predict holds a newline: give one line per item")
+        text = np.frombuffer("\n".join(lines).encode("utf-8", "surrogatepass"), np.uint8)
+        starts, ends = line_ends_of(text, 0, len(text))
+        if len(lines) and len(starts) < len(lines):
+            starts = np.append(starts, len(text))
+            ends = np.append(ends, len(text))
+        hidden, counts = self.hidden(text, starts, ends)
+        ids, probs = self._top(hidden, counts, k, threshold)
+        names = self.label_names
+        return [
+            [(names[i], float(p)) for i, p in zip(row, prob, strict=True) if i >= 0]
+            for row, prob in zip(ids.tolist(), probs.tolist(), strict=True)
+        ]
+
+    def _top(self, hidden, counts, k, threshold):
+        if not isinstance(k, int) or k < 1:
+            raise ParameterError(f"k must be a positive integer, got {k!r}")
+        if not 0.0 <= threshold <= 1.0:
+            raise ParameterError(f"threshold must be between 0 and 1, got {threshold!r}")
+        probs = self.probabilities(hidden)
+        k = min(k, probs.shape[1])
+        top = np.empty((len(probs), k), dtype=np.int64)
+        logs = np.empty((len(probs), k), dtype=np.float32)
+        fasttext_top_k(probs, counts > 0, k, np.float32(threshold), top, logs)
+        shown = np.exp(logs.astype(np.float64))
+        shown[top < 0] = 0.0
+        return top, shown
+
+
+BLOCK_BYTES = 8 << 20
+"""Text predicted per batch: lines are cut at the last newline of each block read."""
+
+
+def _line_blocks(stream: BinaryIO) -> Iterator[np.ndarray]:
+    """The stream's bytes in blocks of whole lines."""
+    carry = b""
+    for block in iter_chunks(stream, BLOCK_BYTES):
+        data = carry + block
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            carry = data
+            continue
+        carry = data[cut + 1 :]
+        yield np.frombuffer(data, np.uint8, cut + 1)
+    if carry:
+        yield np.frombuffer(carry, np.uint8)
+
+
+def predict_stream(
+    predictor: Predictor, stream: BinaryIO, k: int, threshold: float, workers: int = 1
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Predictions for every line of a byte stream, one batch of whole lines after another,
+    in order: (label ids, probabilities) per batch. ``workers`` batches are predicted at once
+    (the kernels release the GIL); at most twice that many are held, never the stream."""
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque = deque()
+        for block in _line_blocks(stream):
+            pending.append(pool.submit(predictor.predict_text, block, k, threshold))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def format_predictions(names: list[str], ids: np.ndarray, probs: np.ndarray) -> str:
+    """Lines as fastText's ``predict-prob`` prints them: each label and its probability
+    (six significant digits), best first; an empty line where nothing is predicted."""
+    return "".join(
+        " ".join(f"{names[i]} {p:.6g}" for i, p in zip(row, prob, strict=True) if i >= 0) + "\n"
+        for row, prob in zip(ids.tolist(), probs.tolist(), strict=True)
+    )

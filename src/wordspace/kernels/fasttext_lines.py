@@ -1,0 +1,200 @@
+"""A line of text as fastText's supervised models read it: compiled, many lines per call.
+
+fastText (``Dictionary::getLine``) splits a line on its whitespace bytes, ends it with the
+end-of-sentence token ``</s>`` (its ``predict`` adds the newline that becomes it), and turns
+each word into input rows: a vocabulary word gives its row and its character n-gram rows, an
+unknown word its character n-grams only, a label token nothing; then every run of up to
+``word_ngrams`` consecutive words adds the bucket of its hash,
+``h = h * 116049371 + hash(next word)`` over the words' 32-bit FNV-1a hashes sign-extended to
+64 bits (``Dictionary::addWordNgrams``). Doing the same here gives the same rows in the same
+order, so the hidden vector, and the prediction, are fastText's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from wordspace.hashing import char_ngram_buckets, fasttext_hash
+from wordspace.vocab import lookup
+
+_WORD_NGRAM_PRIME = np.uint64(116049371)
+_LT = 60
+_GT = 62
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _is_space(b):
+    """fastText's token separators: space, tab, vertical tab, form feed, CR, LF and NUL."""
+    return b == 32 or b == 9 or b == 10 or b == 11 or b == 12 or b == 13 or b == 0
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _signed_hash(h):
+    """A 32-bit hash as fastText keeps it for word n-grams: an int32, widened to 64 bits
+    with its sign."""
+    v = np.int64(h)
+    if v >= 2**31:
+        v -= 2**32
+    return np.uint64(v)
+
+
+@njit(nogil=True, cache=True)
+def _grow(rows, needed):
+    if needed <= len(rows):
+        return rows
+    bigger = np.empty(max(needed, 2 * len(rows)), dtype=np.int64)
+    bigger[: len(rows)] = rows
+    return bigger
+
+
+@njit(nogil=True, cache=True)
+def line_rows(text, line_starts, line_ends, words, labels, word_offsets, word_rows, prefix, model):
+    """The fastText input rows of each line ``text[line_starts[i]:line_ends[i]]`` (without
+    its newline): (offsets int64[n + 1], rows int64), rows numbered as fastText's input matrix
+    (words, then ``nwords + bucket``).
+
+    ``words`` and ``labels`` are (slots, blob, offsets) of the vocabularies; word ``w``'s
+    n-gram rows are ``word_rows[word_offsets[w]:word_offsets[w + 1]]``; ``prefix`` (bytes)
+    marks labels not in the label set; ``model`` is (nwords, minn, maxn, bucket,
+    word_ngrams).
+    """
+    nwords, minn, maxn, bucket, word_ngrams = model
+    w_slots, w_blob, w_offsets = words
+    l_slots, l_blob, l_offsets = labels
+    n_lines = len(line_starts)
+    offsets = np.zeros(n_lines + 1, dtype=np.int64)
+    longest = 4
+    text_bytes = 0
+    for i in range(n_lines):
+        longest = max(longest, line_ends[i] - line_starts[i])
+        text_bytes += line_ends[i] - line_starts[i]
+    # a token takes at least two bytes with its separator: without character n-grams this
+    # bounds the rows (words, </s> and word n-grams), so the array never grows
+    rows = np.empty(1024 + (text_bytes // 2 + 2 * n_lines) * max(word_ngrams, 1), dtype=np.int64)
+    buf = np.empty(longest + 2, dtype=np.uint8)
+    tok = np.empty(longest + 4, dtype=np.uint8)
+    ids = np.empty((longest + 2) * max(maxn, 1), dtype=np.int64)
+    hashes = np.empty(longest + 2, dtype=np.uint64)
+    n = 0
+    for i in range(n_lines):
+        pos = line_starts[i]
+        end = line_ends[i]
+        n_hashes = 0
+        at_eos = False
+        while not at_eos:
+            while pos < end and _is_space(text[pos]):
+                pos += 1
+            b = 0
+            if pos < end:
+                while pos < end and not _is_space(text[pos]):
+                    tok[b] = text[pos]
+                    b += 1
+                    pos += 1
+            else:
+                tok[0], tok[1], tok[2], tok[3] = 60, 47, 115, 62  # "</s>"
+                b = 4
+                at_eos = True
+            wid = lookup(w_slots, w_blob, w_offsets, tok, 0, b)
+            if wid < 0:
+                if lookup(l_slots, l_blob, l_offsets, tok, 0, b) >= 0:
+                    continue
+                m = len(prefix)
+                if b >= m:
+                    same = True
+                    for k in range(m):
+                        if tok[k] != prefix[k]:
+                            same = False
+                            break
+                    if same:
+                        continue
+            if n + 1 + (b + 2) * max(maxn, 1) > len(rows):
+                rows = _grow(rows, n + 1 + (b + 2) * max(maxn, 1))
+            if wid >= 0:
+                rows[n] = wid
+                n += 1
+                for p in range(word_offsets[wid], word_offsets[wid + 1]):
+                    rows[n] = word_rows[p]
+                    n += 1
+            elif not at_eos and maxn > 0 and bucket > 0:
+                buf[0] = _LT
+                for k in range(b):
+                    buf[1 + k] = tok[k]
+                buf[b + 1] = _GT
+                count = char_ngram_buckets(buf, b + 2, minn, maxn, bucket, ids)
+                for j in range(count):
+                    rows[n] = nwords + ids[j]
+                    n += 1
+            hashes[n_hashes] = _signed_hash(fasttext_hash(tok, 0, b))
+            n_hashes += 1
+        if bucket > 0 and word_ngrams > 1:
+            if n + n_hashes * (word_ngrams - 1) > len(rows):
+                rows = _grow(rows, n + n_hashes * (word_ngrams - 1))
+            for first in range(n_hashes):
+                h = hashes[first]
+                for nxt in range(first + 1, min(n_hashes, first + word_ngrams)):
+                    h = h * _WORD_NGRAM_PRIME + hashes[nxt]
+                    rows[n] = nwords + np.int64(h % np.uint64(bucket))
+                    n += 1
+        offsets[i + 1] = n
+    return offsets, rows[:n].copy()
+
+
+@njit(nogil=True, cache=True)
+def line_ends_of(text, start, end):
+    """Start and end of every line of ``text[start:end]`` (ends exclude the newline; a last
+    line without a newline counts), skipping nothing: fastText predicts blank lines too."""
+    count = 0
+    for p in range(start, end):
+        if text[p] == 10:
+            count += 1
+    if end > start and text[end - 1] != 10:
+        count += 1
+    starts = np.empty(count, dtype=np.int64)
+    ends = np.empty(count, dtype=np.int64)
+    i = 0
+    s = start
+    for p in range(start, end):
+        if text[p] == 10:
+            starts[i] = s
+            ends[i] = p
+            i += 1
+            s = p + 1
+    if i < count:
+        starts[i] = s
+        ends[i] = end
+    return starts, ends
+
+
+@njit(nogil=True, cache=True)
+def hidden_vectors(offsets, rows, word_matrix, ngram_matrix, bucket_rows, nwords, out):
+    """fastText's hidden vector of each line: the mean of its input rows (float32 sum times
+    float32(1 / count), as ``Model::computeHidden``); rows past ``nwords`` are n-gram buckets,
+    mapped through ``bucket_rows`` when it is not empty (-1: a zero row). A line without rows
+    gets zeros. Returns the number of rows of each line."""
+    dim = out.shape[1]
+    counts = np.empty(len(offsets) - 1, dtype=np.int64)
+    for i in range(len(offsets) - 1):
+        for k in range(dim):
+            out[i, k] = 0.0
+        a = offsets[i]
+        b = offsets[i + 1]
+        for p in range(a, b):
+            r = rows[p]
+            if r < nwords:
+                for k in range(dim):
+                    out[i, k] += word_matrix[r, k]
+                continue
+            r -= nwords
+            if len(bucket_rows):
+                r = bucket_rows[r]
+                if r < 0:
+                    continue
+            for k in range(dim):
+                out[i, k] += ngram_matrix[r, k]
+        counts[i] = b - a
+        if b > a:
+            scale = np.float32(1.0 / (b - a))
+            for k in range(dim):
+                out[i, k] *= scale
+    return counts
