@@ -18,7 +18,7 @@ import numpy as np
 
 from wordspace.errors import ModelFileError, ParameterError
 from wordspace.extra_rows import ExtraRows
-from wordspace.kernels.fasttext_lines import hidden_vectors, line_ends_of, line_rows
+from wordspace.kernels.fasttext_lines import line_ends_of, line_hidden
 from wordspace.kernels.topk import fasttext_top_k
 from wordspace.models.fasttext import EOS, FastTextModel
 from wordspace.subwords import NO_BUCKET_MAP
@@ -99,16 +99,15 @@ class Predictor:
 
     def hidden(self, text: np.ndarray, starts: np.ndarray, ends: np.ndarray):
         """The hidden vector of each line ``text[starts[i]:ends[i]]`` and its row count."""
-        offsets, rows = line_rows(
-            text, starts, ends, *self._vocabs, *self._word_rows, self._prefix, self._shape
-        )
         model = self.model
         ngrams = model.ngrams
         out = np.empty((len(starts), model.dim), dtype=np.float32)
         bucket_map = ngrams.bucket_map if ngrams.bucket_rows is not None else NO_BUCKET_MAP
-        counts = hidden_vectors(
-            offsets, rows, model.input, ngrams.vectors, bucket_map, model.nwords, out
-        )
+        matrices = (model.input, ngrams.vectors, bucket_map)
+        counts = line_hidden(
+            text, starts, ends, *self._vocabs, *self._word_rows, self._prefix, self._shape,
+            matrices, out,
+        )  # fmt: skip
         return out, counts
 
     def probabilities(self, hidden: np.ndarray) -> np.ndarray:

@@ -49,35 +49,40 @@ def _grow(rows, needed):
 
 
 @njit(nogil=True, cache=True)
-def line_rows(text, line_starts, line_ends, words, labels, word_offsets, word_rows, prefix, model):
-    """The fastText input rows of each line ``text[line_starts[i]:line_ends[i]]`` (without
-    its newline): (offsets int64[n + 1], rows int64), rows numbered as fastText's input matrix
-    (words, then ``nwords + bucket``).
+def line_hidden(
+    text, line_starts, line_ends, words, labels, word_offsets, word_rows, prefix, model,
+    matrices, out,
+):  # fmt: skip
+    """fastText's hidden vector of each line ``text[line_starts[i]:line_ends[i]]`` (without
+    its newline) in ``out[i]``: the mean of its input rows, numbered as fastText's input
+    matrix (words, then ``nwords + bucket``), summed in float32 and scaled by
+    ``float32(1 / count)`` as ``Model::computeHidden``; zeros for a line without rows.
+    Returns each line's row count. Rows are gathered per line in a scratch array and summed
+    at once, never stored for the whole batch.
 
     ``words`` and ``labels`` are (slots, blob, offsets) of the vocabularies; word ``w``'s
     n-gram rows are ``word_rows[word_offsets[w]:word_offsets[w + 1]]``; ``prefix`` (bytes)
     marks labels not in the label set; ``model`` is (nwords, minn, maxn, bucket,
-    word_ngrams).
+    word_ngrams); ``matrices`` is (word rows, n-gram rows, bucket map or empty), as
+    ``hidden_of_rows`` takes them.
     """
     nwords, minn, maxn, bucket, word_ngrams = model
     w_slots, w_blob, w_offsets = words
     l_slots, l_blob, l_offsets = labels
     n_lines = len(line_starts)
-    offsets = np.zeros(n_lines + 1, dtype=np.int64)
+    counts = np.zeros(n_lines, dtype=np.int64)
     longest = 4
-    text_bytes = 0
     for i in range(n_lines):
         longest = max(longest, line_ends[i] - line_starts[i])
-        text_bytes += line_ends[i] - line_starts[i]
     # a token takes at least two bytes with its separator: without character n-grams this
-    # bounds the rows (words, </s> and word n-grams), so the array never grows
-    rows = np.empty(1024 + (text_bytes // 2 + 2 * n_lines) * max(word_ngrams, 1), dtype=np.int64)
+    # bounds a line's rows (words, </s> and word n-grams), so the scratch never grows
+    rows = np.empty(64 + (longest // 2 + 2) * max(word_ngrams, 1), dtype=np.int64)
     buf = np.empty(longest + 2, dtype=np.uint8)
     tok = np.empty(longest + 4, dtype=np.uint8)
     ids = np.empty((longest + 2) * max(maxn, 1), dtype=np.int64)
     hashes = np.empty(longest + 2, dtype=np.uint64)
-    n = 0
     for i in range(n_lines):
+        n = 0
         pos = line_starts[i]
         end = line_ends[i]
         n_hashes = 0
@@ -136,8 +141,9 @@ def line_rows(text, line_starts, line_ends, words, labels, word_offsets, word_ro
                     h = h * _WORD_NGRAM_PRIME + hashes[nxt]
                     rows[n] = nwords + np.int64(h % np.uint64(bucket))
                     n += 1
-        offsets[i + 1] = n
-    return offsets, rows[:n].copy()
+        counts[i] = n
+        hidden_of_rows(rows, n, matrices, nwords, out, i)
+    return counts
 
 
 @njit(nogil=True, cache=True)
@@ -166,35 +172,29 @@ def line_ends_of(text, start, end):
     return starts, ends
 
 
-@njit(nogil=True, cache=True)
-def hidden_vectors(offsets, rows, word_matrix, ngram_matrix, bucket_rows, nwords, out):
-    """fastText's hidden vector of each line: the mean of its input rows (float32 sum times
-    float32(1 / count), as ``Model::computeHidden``); rows past ``nwords`` are n-gram buckets,
-    mapped through ``bucket_rows`` when it is not empty (-1: a zero row). A line without rows
-    gets zeros. Returns the number of rows of each line."""
+@njit(nogil=True, cache=True, inline="always")
+def hidden_of_rows(rows, n, matrices, nwords, out, i):
+    """``out[i]`` = the mean of input rows ``rows[:n]`` (zeros if none): rows past ``nwords``
+    are n-gram buckets, mapped through the bucket map when it is not empty (-1: a zero
+    row)."""
+    word_matrix, ngram_matrix, bucket_rows = matrices
     dim = out.shape[1]
-    counts = np.empty(len(offsets) - 1, dtype=np.int64)
-    for i in range(len(offsets) - 1):
-        for k in range(dim):
-            out[i, k] = 0.0
-        a = offsets[i]
-        b = offsets[i + 1]
-        for p in range(a, b):
-            r = rows[p]
-            if r < nwords:
-                for k in range(dim):
-                    out[i, k] += word_matrix[r, k]
+    for k in range(dim):
+        out[i, k] = 0.0
+    for p in range(n):
+        r = rows[p]
+        if r < nwords:
+            for k in range(dim):
+                out[i, k] += word_matrix[r, k]
+            continue
+        r -= nwords
+        if len(bucket_rows):
+            r = bucket_rows[r]
+            if r < 0:
                 continue
-            r -= nwords
-            if len(bucket_rows):
-                r = bucket_rows[r]
-                if r < 0:
-                    continue
-            for k in range(dim):
-                out[i, k] += ngram_matrix[r, k]
-        counts[i] = b - a
-        if b > a:
-            scale = np.float32(1.0 / (b - a))
-            for k in range(dim):
-                out[i, k] *= scale
-    return counts
+        for k in range(dim):
+            out[i, k] += ngram_matrix[r, k]
+    if n > 0:
+        scale = np.float32(1.0 / n)
+        for k in range(dim):
+            out[i, k] *= scale
