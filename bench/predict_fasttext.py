@@ -1,0 +1,100 @@
+"""Batch prediction with a Facebook supervised model: fastText's Python ``predict`` against
+wordspace's ``Predictor``, on the same lines, in one run.
+
+Each runs in its own fresh process over the same file, model loaded first: fastText one
+``predict`` call per line (as its Python API offers), wordspace in batches of whole lines
+(``classify.predict_stream``) on one worker and on every CPU. Prints lines/s and checks that
+every line gets the same top label.
+
+    python bench/predict_fasttext.py MODEL.bin LINES.txt [-k 1] [--repeat 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+
+FASTTEXT = textwrap.dedent(
+    """
+    import json, sys, time
+    import fasttext
+    model = fasttext.load_model(sys.argv[1])
+    lines = open(sys.argv[2], encoding="utf-8").read().split("\\n")[:-1]
+    k = int(sys.argv[3])
+    began = time.perf_counter()
+    top = [model.predict(line, k=k)[0] for line in lines]
+    seconds = time.perf_counter() - began
+    print(json.dumps({"seconds": seconds, "lines": len(lines),
+                      "top": [t[0] if t else "" for t in top]}))
+    """
+)
+
+WORDSPACE = textwrap.dedent(
+    """
+    import json, sys, time
+    import numpy as np
+    from wordspace.classify import Predictor, predict_stream
+    from wordspace.formats import load_model
+    predictor = Predictor(load_model(sys.argv[1]))
+    predictor.predict_text(np.frombuffer(b"warm up\\n", np.uint8))
+    k, workers = int(sys.argv[3]), int(sys.argv[4])
+    began = time.perf_counter()
+    ids = []
+    with open(sys.argv[2], "rb") as stream:
+        for batch, _ in predict_stream(predictor, stream, k, 0.0, workers):
+            ids.append(batch[:, 0])
+    seconds = time.perf_counter() - began
+    names = predictor.label_names
+    top = [names[i] if i >= 0 else "" for i in np.concatenate(ids).tolist()]
+    print(json.dumps({"seconds": seconds, "lines": len(top), "top": top}))
+    """
+)
+
+
+def run(script: str, *args: str) -> dict:
+    result = subprocess.run(
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise SystemExit(result.stderr[-2000:])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("model")
+    parser.add_argument("lines")
+    parser.add_argument("-k", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=1, help="concatenate the file N times")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "lines.txt")
+        with open(args.lines, encoding="utf-8") as src:
+            text = src.read()
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(text * args.repeat)
+        runs = {
+            "fastText predict, one call per line": run(FASTTEXT, args.model, path, str(args.k)),
+            "wordspace, 1 worker": run(WORDSPACE, args.model, path, str(args.k), "1"),
+            f"wordspace, {os.cpu_count()} workers": run(
+                WORDSPACE, args.model, path, str(args.k), str(os.cpu_count())
+            ),
+        }
+    reference = next(iter(runs.values()))["top"]
+    print("| predictor | lines | seconds | lines/s | top label as fastText's |")
+    print("|---|---|---|---|---|")
+    for name, r in runs.items():
+        same = sum(a == b for a, b in zip(r["top"], reference, strict=True))
+        print(
+            f"| {name} | {r['lines']:,} | {r['seconds']:.2f} | "
+            f"{r['lines'] / r['seconds']:,.0f} | {same:,} of {len(reference):,} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
