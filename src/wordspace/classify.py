@@ -19,7 +19,7 @@ import numpy as np
 from wordspace.errors import ModelFileError, ParameterError
 from wordspace.extra_rows import ExtraRows
 from wordspace.kernels.fasttext_lines import line_ends_of, line_hidden
-from wordspace.kernels.topk import fasttext_top_k
+from wordspace.kernels.topk import fasttext_top_k, fasttext_tree, fasttext_tree_top_k
 from wordspace.models.fasttext import EOS, FastTextModel
 from wordspace.subwords import NO_BUCKET_MAP
 from wordspace.text.sources import iter_chunks
@@ -56,8 +56,8 @@ def fasttext_sigmoid(scores: np.ndarray) -> np.ndarray:
 
 
 class Predictor:
-    """Predicts the labels of lines with a supervised fastText model (softmax, ns or
-    one-vs-all losses; hierarchical softmax is refused for now).
+    """Predicts the labels of lines with a supervised fastText model (softmax, ns,
+    one-vs-all or hierarchical-softmax loss).
 
     The per-word character n-gram table is built once, here.
     """
@@ -66,10 +66,6 @@ class Predictor:
         if model.labels is None:
             raise ModelFileError("the model has no labels: it is not a classifier")
         loss = int(model.args["loss"])
-        if loss == _HIERARCHICAL:
-            raise ModelFileError(
-                "prediction with hierarchical-softmax classifiers is not supported yet"
-            )
         self.model = model
         self.loss = loss
         words = model.words
@@ -96,6 +92,8 @@ class Predictor:
         )  # fmt: skip
         self._output = np.ascontiguousarray(model.output, dtype=np.float32)
         self.label_names = labels.words
+        if loss == _HIERARCHICAL:
+            self._tree = fasttext_tree(labels.counts.astype(np.int64))
 
     def hidden(self, text: np.ndarray, starts: np.ndarray, ends: np.ndarray):
         """The hidden vector of each line ``text[starts[i]:ends[i]]`` and its row count."""
@@ -155,11 +153,18 @@ class Predictor:
             raise ParameterError(f"k must be a positive integer, got {k!r}")
         if not 0.0 <= threshold <= 1.0:
             raise ParameterError(f"threshold must be between 0 and 1, got {threshold!r}")
-        probs = self.probabilities(hidden)
-        k = min(k, probs.shape[1])
-        top = np.empty((len(probs), k), dtype=np.int64)
-        logs = np.empty((len(probs), k), dtype=np.float32)
-        fasttext_top_k(probs, counts > 0, k, np.float32(threshold), top, logs)
+        k = min(k, len(self.label_names))
+        top = np.empty((len(hidden), k), dtype=np.int64)
+        logs = np.empty((len(hidden), k), dtype=np.float32)
+        if self.loss == _HIERARCHICAL:
+            left, right = self._tree
+            fasttext_tree_top_k(
+                hidden, self._output, left, right, counts > 0, k, np.float32(threshold), top,
+                logs,
+            )  # fmt: skip
+        else:
+            probs = self.probabilities(hidden)
+            fasttext_top_k(probs, counts > 0, k, np.float32(threshold), top, logs)
         shown = np.exp(logs.astype(np.float64))
         shown[top < 0] = 0.0
         return top, shown

@@ -13,7 +13,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-_FLOOR = np.float32(1e-5)
+
+@njit(nogil=True, cache=True, inline="always")
+def _std_log(p):
+    """fastText's ``Loss::std_log``: log(p + 1e-5), the sum and log in double, as float32."""
+    return np.float32(np.log(np.float64(p) + 1e-5))
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -76,7 +80,7 @@ def fasttext_top_k(probs, has_input, k, threshold, out_ids, out_logs):
             p = probs[i, label]
             if p < threshold:
                 continue
-            value = np.log(p + _FLOOR)
+            value = _std_log(p)
             if size == k and value < values[0]:
                 continue
             values[size] = value
@@ -87,6 +91,97 @@ def fasttext_top_k(probs, has_input, k, threshold, out_ids, out_logs):
                 if size > 1:
                     _pop(values, ids, size - 1)
                 size -= 1
+        last = size
+        while last > 1:
+            last -= 1
+            _pop(values, ids, last)
+        for j in range(size):
+            out_ids[i, j] = ids[j]
+            out_logs[i, j] = values[j]
+
+
+@njit(nogil=True, cache=True)
+def fasttext_tree(counts):
+    """fastText's hierarchical-softmax tree over label ``counts`` (sorted descending), as
+    ``HierarchicalSoftmaxLoss::buildTree`` builds it: (left, right) children of every node,
+    -1 for the leaves 0..n-1; the root is node 2n - 2."""
+    n = len(counts)
+    size = max(2 * n - 1, 1)
+    count = np.full(size, np.int64(10**15))
+    left = np.full(size, -1, dtype=np.int64)
+    right = np.full(size, -1, dtype=np.int64)
+    for i in range(n):
+        count[i] = counts[i]
+    leaf = n - 1
+    node = n
+    for i in range(n, 2 * n - 1):
+        mini = np.zeros(2, dtype=np.int64)
+        for j in range(2):
+            if leaf >= 0 and count[leaf] < count[node]:
+                mini[j] = leaf
+                leaf -= 1
+            else:
+                mini[j] = node
+                node += 1
+        left[i] = mini[0]
+        right[i] = mini[1]
+        count[i] = count[mini[0]] + count[mini[1]]
+    return left, right
+
+
+@njit(nogil=True, cache=True)
+def fasttext_tree_top_k(hidden, output, left, right, has_input, k, threshold, out_ids, out_logs):
+    """fastText's hierarchical-softmax prediction (``HierarchicalSoftmaxLoss::dfs``) of each
+    hidden vector: a depth-first walk from the root that adds log(sigmoid) of each inner
+    node's score (its output row ``node - n``) down the path, prunes below ``threshold`` or
+    the heap's worst, and keeps the ``k`` best leaves in fastText's heap; results as
+    ``fasttext_top_k``'s."""
+    n = output.shape[0]
+    dim = hidden.shape[1]
+    root = 2 * n - 2
+    log_threshold = _std_log(threshold)
+    values = np.empty(k + 1, dtype=np.float32)
+    ids = np.empty(k + 1, dtype=np.int64)
+    stack_nodes = np.empty(2 * n + 2, dtype=np.int64)
+    stack_scores = np.empty(2 * n + 2, dtype=np.float32)
+    for i in range(hidden.shape[0]):
+        for j in range(k):
+            out_ids[i, j] = -1
+            out_logs[i, j] = 0.0
+        if not has_input[i] or n == 0:
+            continue
+        size = 0
+        stack_nodes[0] = root
+        stack_scores[0] = 0.0
+        top = 1
+        while top > 0:
+            top -= 1
+            node = stack_nodes[top]
+            score = stack_scores[top]
+            if score < log_threshold:
+                continue
+            if size == k and score < values[0]:
+                continue
+            if left[node] == -1 and right[node] == -1:
+                values[size] = score
+                ids[size] = node
+                size += 1
+                _push(values, ids, size - 1, 0, score, node)
+                if size > k:
+                    _pop(values, ids, size - 1)
+                    size -= 1
+                continue
+            f = np.float32(0.0)
+            row = node - n
+            for d in range(dim):
+                f += output[row, d] * hidden[i, d]
+            f = np.float32(1.0 / (1.0 + np.exp(-np.float64(f))))
+            # the right child is visited after the whole left subtree, as in the recursion
+            stack_nodes[top] = right[node]
+            stack_scores[top] = score + _std_log(f)
+            stack_nodes[top + 1] = left[node]
+            stack_scores[top + 1] = score + _std_log(np.float32(1.0 - np.float64(f)))
+            top += 2
         last = size
         while last > 1:
             last -= 1
