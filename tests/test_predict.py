@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from wordspace import ParameterError, classify, export, load
-from wordspace.classify import Predictor, predict_stream
+from wordspace.classify import Predictor, predict_stream, score_stream
 from wordspace.formats import load_model
 
 from .conftest import SHARED_DATA, require, train_in_fresh_process
@@ -122,3 +122,31 @@ def test_a_model_without_labels_is_refused_in_one_line(tmp_path, tiny_model):
     assert result.stderr.strip().splitlines() == [
         "error: the model has no labels: it is not a classifier"
     ]
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_scores_on_labelled_lines_equal_fasttexts_test(trained, k):
+    facebook, path = trained
+    test_file = SENTEVAL / "trec.test.txt"
+    predictor = Predictor(load_model(path))
+    with open(test_file, "rb") as stream:
+        score = score_stream(predictor, stream, k)
+    n, precision, recall = facebook.test(str(test_file), k=k)
+    assert (score.examples, score.k) == (n, k)
+    assert score.precision == pytest.approx(precision, abs=1e-12)
+    assert score.recall == pytest.approx(recall, abs=1e-12)
+    theirs = facebook.test_label(str(test_file), k=k)
+    for row in score.per_label():
+        want = theirs[row["label"]]
+        for ours, key in (("precision", "precision"), ("recall", "recall"), ("f1", "f1score")):
+            assert row[ours] == pytest.approx(want[key], nan_ok=True), (row, want)
+
+
+def test_the_test_command_prints_fasttexts_figures(trained):
+    facebook, path = trained
+    test_file = SENTEVAL / "trec.test.txt"
+    command = [sys.executable, "-m", "wordspace", "test", str(path), str(test_file), "-k", "2"]
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    n, precision, recall = facebook.test(str(test_file), k=2)
+    assert result.stdout == f"N\t{n}\nP@2\t{precision:.3f}\nR@2\t{recall:.3f}\n"

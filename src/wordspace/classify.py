@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import BinaryIO
 
 import numpy as np
@@ -97,16 +98,26 @@ class Predictor:
 
     def hidden(self, text: np.ndarray, starts: np.ndarray, ends: np.ndarray):
         """The hidden vector of each line ``text[starts[i]:ends[i]]`` and its row count."""
+        hidden, counts, _, _ = self.encode(text, starts, ends)
+        return hidden, counts
+
+    def encode(self, text: np.ndarray, starts: np.ndarray, ends: np.ndarray):
+        """(hidden vectors, row counts, label offsets, label ids) of the lines: what
+        fastText's ``getLine`` gives, the known labels of each line as CSR."""
         model = self.model
         ngrams = model.ngrams
         out = np.empty((len(starts), model.dim), dtype=np.float32)
         bucket_map = ngrams.bucket_map if ngrams.bucket_rows is not None else NO_BUCKET_MAP
         matrices = (model.input, ngrams.vectors, bucket_map)
-        counts = line_hidden(
+        counts, label_offsets, gold = line_hidden(
             text, starts, ends, *self._vocabs, *self._word_rows, self._prefix, self._shape,
             matrices, out,
         )  # fmt: skip
-        return out, counts
+        return out, counts, label_offsets, gold
+
+    def top_k(self, hidden: np.ndarray, counts: np.ndarray, k: int, threshold: float):
+        """fastText's top-``k`` labels of hidden vectors (see ``predict_text``)."""
+        return self._top(hidden, counts, k, threshold)
 
     def probabilities(self, hidden: np.ndarray) -> np.ndarray:
         """Each label's probability for each hidden vector (rows), float32."""
@@ -211,4 +222,84 @@ def format_predictions(names: list[str], ids: np.ndarray, probs: np.ndarray) -> 
     return "".join(
         " ".join(f"{names[i]} {p:.6g}" for i, p in zip(row, prob, strict=True) if i >= 0) + "\n"
         for row, prob in zip(ids.tolist(), probs.tolist(), strict=True)
+    )
+
+
+@dataclass
+class ClassifierScore:
+    """What fastText's ``test`` and ``test-label`` report: over the lines that have both
+    input rows and a known label, precision and recall of the top-``k`` predictions, overall
+    and per label."""
+
+    examples: int
+    k: int
+    predicted: np.ndarray
+    """Predictions of each label."""
+    gold: np.ndarray
+    """Lines holding each label."""
+    correct: np.ndarray
+    """Predictions of each label on a line that holds it."""
+    labels: list[str]
+
+    @property
+    def precision(self) -> float:
+        total = int(self.predicted.sum())
+        return float(self.correct.sum()) / total if total else float("nan")
+
+    @property
+    def recall(self) -> float:
+        total = int(self.gold.sum())
+        return float(self.correct.sum()) / total if total else float("nan")
+
+    def per_label(self) -> list[dict]:
+        """Precision, recall and F1 of each label, as fastText's ``test-label``."""
+        rows = []
+        for j, name in enumerate(self.labels):
+            p = self.correct[j] / self.predicted[j] if self.predicted[j] else float("nan")
+            r = self.correct[j] / self.gold[j] if self.gold[j] else float("nan")
+            # fastText's Python test_label reports F1 0 where precision or recall is undefined
+            f1 = 2 * p * r / (p + r) if p + r > 0 else 0.0
+            rows.append({"label": name, "precision": p, "recall": r, "f1": f1})
+        return rows
+
+
+def score_stream(
+    predictor: Predictor, stream: BinaryIO, k: int = 1, threshold: float = 0.0
+) -> ClassifierScore:
+    """Score the predictions of every line of a labelled stream against its labels."""
+    n_labels = len(predictor.label_names)
+    predicted = np.zeros(n_labels, dtype=np.int64)
+    gold = np.zeros(n_labels, dtype=np.int64)
+    correct = np.zeros(n_labels, dtype=np.int64)
+    examples = 0
+    for block in _line_blocks(stream):
+        starts, ends = line_ends_of(block, 0, len(block))
+        hidden, counts, label_offsets, labels = predictor.encode(block, starts, ends)
+        per_line = np.diff(label_offsets)
+        scored = (counts > 0) & (per_line > 0)
+        ids, _ = predictor.top_k(hidden, counts, k, threshold)
+        ids = ids[scored]
+        examples += int(scored.sum())
+        line_of_label = np.repeat(np.arange(len(starts)), per_line)
+        keep = scored[line_of_label]
+        gold_codes = line_of_label[keep] * n_labels + labels[keep]
+        gold += np.bincount(labels[keep], minlength=n_labels)
+        lines = np.flatnonzero(scored)[:, None].repeat(ids.shape[1], axis=1)
+        shown = ids >= 0
+        predicted += np.bincount(ids[shown], minlength=n_labels)
+        hits = np.isin(lines[shown] * n_labels + ids[shown], gold_codes)
+        correct += np.bincount(ids[shown][hits], minlength=n_labels)
+    return ClassifierScore(examples, k, predicted, gold, correct, predictor.label_names)
+
+
+def combine_scores(scores: Sequence[ClassifierScore]) -> ClassifierScore:
+    """The score of several files tested one after another, as one."""
+    first = scores[0]
+    return ClassifierScore(
+        sum(s.examples for s in scores),
+        first.k,
+        sum(s.predicted for s in scores),
+        sum(s.gold for s in scores),
+        sum(s.correct for s in scores),
+        first.labels,
     )

@@ -28,7 +28,14 @@ import typer
 import typer.core
 
 from wordspace import __version__
-from wordspace.classify import LABEL_PREFIX, Predictor, format_predictions, predict_stream
+from wordspace.classify import (
+    LABEL_PREFIX,
+    Predictor,
+    combine_scores,
+    format_predictions,
+    predict_stream,
+    score_stream,
+)
 from wordspace.console import close_open_bars, progress_reporter
 from wordspace.errors import ParameterError, WordspaceError
 from wordspace.evaluate import evaluate_analogies, evaluate_similarity
@@ -456,6 +463,54 @@ def predict(
             for ids, probs in batches:
                 sys.stdout.write(format_predictions(names, ids, probs))
     sys.stdout.flush()
+
+
+@app.command("test", cls=_Command)
+def test_classifier(
+    model: Annotated[
+        str,
+        typer.Argument(
+            help="A supervised fastText model (.bin, or its native folder).", metavar="MODEL"
+        ),
+    ],
+    data: Annotated[
+        str,
+        typer.Argument(help="Labelled lines (fastText's format), or - for stdin.", metavar="TEST"),
+    ],
+    k: Annotated[int, typer.Option("-k", help="Labels predicted per line.")] = 1,
+    threshold: Annotated[
+        float, typer.Option(help="Leave out labels below this probability.")
+    ] = 0.0,
+    per_label: Annotated[
+        bool, typer.Option("--per-label", help="Also F1, precision and recall per label.")
+    ] = False,
+    label_prefix: Annotated[str, typer.Option(help="What starts a label token.")] = LABEL_PREFIX,
+    as_json: JsonFlag = False,
+) -> None:
+    """Print N, P@k and R@k of a classifier on labelled lines, as fastText's test
+    (--per-label: as its test-label)."""
+    predictor = Predictor(load_model(model), label_prefix)
+    scores = []
+    for source in resolve_sources(data):
+        with source.open() as stream:
+            scores.append(score_stream(predictor, stream, _check_k(k), threshold))
+    score = scores[0] if len(scores) == 1 else combine_scores(scores)
+    if as_json:
+        document: dict[str, Any] = {
+            "examples": score.examples, "k": k, "precision": score.precision,
+            "recall": score.recall,
+        }  # fmt: skip
+        if per_label:
+            document["per_label"] = score.per_label()
+        _print_json(document)
+        return
+    if per_label:
+        for row in score.per_label():
+            print(
+                f"F1-Score : {row['f1']:.6f}  Precision : {row['precision']:.6f}  "
+                f"Recall : {row['recall']:.6f}   {row['label']}"
+            )
+    print(f"N\t{score.examples}\nP@{k}\t{score.precision:.3f}\nR@{k}\t{score.recall:.3f}")
 
 
 @app.command(cls=_Command)

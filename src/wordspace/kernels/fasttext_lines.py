@@ -57,8 +57,9 @@ def line_hidden(
     its newline) in ``out[i]``: the mean of its input rows, numbered as fastText's input
     matrix (words, then ``nwords + bucket``), summed in float32 and scaled by
     ``float32(1 / count)`` as ``Model::computeHidden``; zeros for a line without rows.
-    Returns each line's row count. Rows are gathered per line in a scratch array and summed
-    at once, never stored for the whole batch.
+    Returns each line's row count, and the labels of the label set the lines hold (CSR:
+    offsets, label ids), as fastText's ``test`` reads them. Rows are gathered per line in a
+    scratch array and summed at once, never stored for the whole batch.
 
     ``words`` and ``labels`` are (slots, blob, offsets) of the vocabularies; word ``w``'s
     n-gram rows are ``word_rows[word_offsets[w]:word_offsets[w + 1]]``; ``prefix`` (bytes)
@@ -71,9 +72,14 @@ def line_hidden(
     l_slots, l_blob, l_offsets = labels
     n_lines = len(line_starts)
     counts = np.zeros(n_lines, dtype=np.int64)
+    label_offsets = np.zeros(n_lines + 1, dtype=np.int64)
     longest = 4
+    text_bytes = 0
     for i in range(n_lines):
         longest = max(longest, line_ends[i] - line_starts[i])
+        text_bytes += line_ends[i] - line_starts[i]
+    gold = np.empty(text_bytes // 2 + n_lines, dtype=np.int64)
+    n_gold = 0
     # a token takes at least two bytes with its separator: without character n-grams this
     # bounds a line's rows (words, </s> and word n-grams), so the scratch never grows
     rows = np.empty(64 + (longest // 2 + 2) * max(word_ngrams, 1), dtype=np.int64)
@@ -102,7 +108,10 @@ def line_hidden(
                 at_eos = True
             wid = lookup(w_slots, w_blob, w_offsets, tok, 0, b)
             if wid < 0:
-                if lookup(l_slots, l_blob, l_offsets, tok, 0, b) >= 0:
+                label = lookup(l_slots, l_blob, l_offsets, tok, 0, b)
+                if label >= 0:
+                    gold[n_gold] = label
+                    n_gold += 1
                     continue
                 m = len(prefix)
                 if b >= m:
@@ -142,8 +151,9 @@ def line_hidden(
                     rows[n] = nwords + np.int64(h % np.uint64(bucket))
                     n += 1
         counts[i] = n
+        label_offsets[i + 1] = n_gold
         hidden_of_rows(rows, n, matrices, nwords, out, i)
-    return counts
+    return counts, label_offsets, gold[:n_gold].copy()
 
 
 @njit(nogil=True, cache=True)
