@@ -364,3 +364,8 @@ def test_a_start_whose_words_decode_alike_is_refused_in_one_line():
     corpus = Corpus(np.zeros(1, np.int32), np.array([0, 1]))
     with pytest.raises(ModelFileError, match="cannot continue the init model"):
         merge_start(start, Vocabulary.from_words(["x"], [1]), corpus)
+
+
+def test_a_skipgram_bag_for_cbow_is_refused():
+    with pytest.raises(ParameterError, match="skipgram_bag is for skip-gram"):
+        FastText("cbow", skipgram_bag="centre")

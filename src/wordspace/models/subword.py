@@ -56,7 +56,8 @@ FASTTEXT_MODEL_CODES = {"cbow": 1, "skipgram": 2}
 
 
 class FastText(Word2Vec):
-    """Learns subword vectors as fastText's ``skipgram`` and ``cbow`` do.
+    """Learns fastText-style subword vectors: skip-gram or CBOW over bags of word and
+    character n-gram rows.
 
     Parameters are Word2Vec's, with fastText's defaults where they differ (``lr`` 0.05 for
     both architectures, ``sample`` 1e-4), plus:
@@ -99,6 +100,8 @@ class FastText(Word2Vec):
             raise ParameterError(f"minn={self.minn} must not exceed maxn={self.maxn}")
         self.bucket = p.positive_int("bucket", bucket, MAX_BUCKET)
         self.skipgram_bag = p.one_of("skipgram_bag", skipgram_bag, SKIPGRAM_BAGS)
+        if architecture == "cbow" and self.skipgram_bag != "context":
+            raise ParameterError("skipgram_bag is for skip-gram; CBOW's bag is its context")
         super().__init__(architecture, sample=sample, **params)
         self.model: FastTextModel | None = None
 
