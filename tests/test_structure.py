@@ -291,8 +291,8 @@ def test_the_fasttext_model_lives_in_models_and_the_format_only_reads_and_writes
 @pytest.mark.parametrize(
     ("enum", "values"),
     [
-        ("Architecture", "ARCHITECTURES"),
-        ("Loss", "WORD_LOSSES"),
+        ("Architecture", "TRAINING_MODES"),
+        ("Loss", "TRAINING_LOSSES"),
         ("Kernel", "KERNELS"),
         ("AnalogyMethod", "ANALOGY_METHODS"),
         ("Format", "FORMATS"),
@@ -304,7 +304,7 @@ def test_cli_choices_come_from_names(enum, values):
     assert [member.value for member in getattr(cli, enum)] == list(getattr(names, values))
 
 
-def test_train_help_offers_every_word_loss_and_says_what_softmax_costs():
+def test_train_help_offers_every_loss_and_says_what_softmax_costs():
     from wordspace import names
 
     result = subprocess.run(
@@ -316,7 +316,8 @@ def test_train_help_offers_every_word_loss_and_says_what_softmax_costs():
     )
     assert result.returncode == 0, result.stderr
     text = " ".join(result.stdout.split())
-    assert f"--loss <{'|'.join(names.WORD_LOSSES)}>" in text
+    assert f"--loss <{'|'.join(names.TRAINING_LOSSES)}>" in text
+    assert set(names.WORD_LOSSES) | set(names.CLASSIFIER_LOSSES) == set(names.TRAINING_LOSSES)
     assert "softmax (full softmax) vocabulary size x dim" in text
 
 

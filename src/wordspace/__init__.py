@@ -17,6 +17,7 @@ from wordspace.errors import (
     WordspaceError,
 )
 from wordspace.formats import export, load
+from wordspace.models.classifier import Classifier
 from wordspace.models.subword import FastText
 from wordspace.models.word2vec import Word2Vec
 from wordspace.training import Progress
@@ -25,6 +26,7 @@ from wordspace.vectors import Vectors
 __version__ = "0.1.0"
 
 __all__ = [
+    "Classifier",
     "FastText",
     "InputError",
     "InsufficientMemoryError",

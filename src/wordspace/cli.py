@@ -42,16 +42,17 @@ from wordspace.evaluate import evaluate_analogies, evaluate_similarity
 from wordspace.formats import Model, as_vectors, detect_format, load, load_model
 from wordspace.formats import convert as convert_model
 from wordspace.formats.native import json_safe, read_meta
+from wordspace.models.classifier import Classifier
 from wordspace.models.fasttext import FastTextModel
 from wordspace.models.subword import FastText
 from wordspace.models.word2vec import Word2Vec, available_cpus
 from wordspace.names import (
     ANALOGY_METHODS,
-    ARCHITECTURES,
     FORMATS,
     KERNELS,
     SKIPGRAM_BAGS,
-    WORD_LOSSES,
+    TRAINING_LOSSES,
+    TRAINING_MODES,
 )
 from wordspace.outputs import check_output, names_folder
 from wordspace.text.sources import resolve_sources
@@ -119,8 +120,8 @@ def _choices(name: str, values: tuple[str, ...]) -> type[StrEnum]:
     return StrEnum(name, [(value, value) for value in values])
 
 
-Architecture = _choices("Architecture", ARCHITECTURES)
-Loss = _choices("Loss", WORD_LOSSES)
+Architecture = _choices("Architecture", TRAINING_MODES)
+Loss = _choices("Loss", TRAINING_LOSSES)
 Kernel = _choices("Kernel", KERNELS)
 SkipgramBag = _choices("SkipgramBag", SKIPGRAM_BAGS)
 AnalogyMethod = _choices("AnalogyMethod", ANALOGY_METHODS)
@@ -198,13 +199,15 @@ def train(
     ] = None,
     window: Annotated[int, typer.Option(help="Most context words on each side.")] = 5,
     loss: Annotated[
-        Loss,
+        Loss | None,
         typer.Option(
             help="The cost of one example: ns (negative sampling) about (negative+1) x dim, "
             "hs (hierarchical softmax) about log2(vocabulary size) x dim, softmax (full "
-            "softmax) vocabulary size x dim: for small vocabularies only."
+            "softmax) vocabulary size x dim: for small vocabularies only; ova (one-vs-all, "
+            "several labels per line) for supervised.",
+            show_default="ns; supervised softmax",
         ),
-    ] = Loss.ns,
+    ] = None,
     negative: Annotated[int, typer.Option(help="Noise words per example (ns).")] = 5,
     ns_exponent: Annotated[float, typer.Option(help="Noise distribution exponent.")] = 0.75,
     sample: Annotated[
@@ -213,7 +216,16 @@ def train(
             help="Subsampling threshold (0: off).", show_default="1e-3; with n-grams 1e-4"
         ),
     ] = None,
-    min_count: Annotated[int, typer.Option(help="Drop words rarer than this.")] = 5,
+    min_count: Annotated[
+        int | None,
+        typer.Option(help="Drop words rarer than this.", show_default="5; supervised 1"),
+    ] = None,
+    word_ngrams: Annotated[
+        int, typer.Option(help="Supervised: word n-grams of up to this many words.")
+    ] = 1,
+    label_prefix: Annotated[
+        str, typer.Option(help="Supervised: what starts a label token.")
+    ] = LABEL_PREFIX,
     max_vocab_size: Annotated[
         int | None,
         typer.Option(help="Keep only this many most frequent words.", show_default="all"),
@@ -283,7 +295,11 @@ def train(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Train word2vec or fastText subword vectors (skip-gram or CBOW) and save them.
+    """Train word2vec or fastText subword vectors (skip-gram or CBOW), or a fastText
+    classifier (supervised), and save it.
+
+    supervised reads fastText's labelled lines (__label__ tokens anywhere in a line) with
+    fastText's defaults: --lr 0.1, --min-count 1, --loss softmax, --word-ngrams 1.
 
     With --minn/--maxn (or an --init model with n-grams), words get vectors from their
     character n-grams as in fastText, so unseen words get vectors too; the defaults are then
@@ -293,6 +309,37 @@ def train(
     diverges (the loss becomes NaN, as a too large --lr makes it) stops and saves nothing.
     """
     check_output(output, folder=True)
+    if architecture.value == "supervised":
+        with _notes():
+            classifier = Classifier(
+                dim=dim or 100, lr=0.1 if lr is None else lr, epochs=epochs,
+                min_count=1 if min_count is None else min_count, word_ngrams=word_ngrams,
+                bucket=2_000_000 if bucket is None else bucket, minn=minn or 0,
+                maxn=maxn or 0, loss=loss.value if loss else "softmax", negative=negative,
+                label_prefix=label_prefix, workers=workers, seed=seed,
+            )  # fmt: skip
+        classifier.fit(input)
+        classifier.save(output)
+        summary = classifier.training
+        assert summary is not None and classifier.model is not None
+        figures = {
+            "model": str(output), "vocab_size": classifier.model.nwords,
+            "labels": len(classifier.predictor.label_names), "seconds": summary.seconds,
+            "words_per_second": summary.words_per_second,
+            "epoch_losses": summary.epoch_losses,
+        }  # fmt: skip
+        if as_json:
+            _print_json(figures)
+        elif not quiet:
+            print(
+                f"trained a classifier of {figures['labels']} labels on {summary.words:,} "
+                f"words in {summary.seconds:.1f} s; saved to {output}",
+                file=sys.stderr,
+            )
+        return
+    if min_count is None:
+        min_count = 5
+    loss = loss or Loss.ns
     start = load_model(init) if init is not None else None
     subwords = _subword_params(minn, maxn, bucket, start)
     if dim is None:

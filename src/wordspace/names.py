@@ -12,6 +12,9 @@ ARCHITECTURES = ("skipgram", "cbow")
 """How a word model turns text into examples: skip-gram (each context word predicts the
 centre word) or CBOW (the window's words together predict it)."""
 
+TRAINING_MODES = (*ARCHITECTURES, "supervised")
+"""What ``wordspace train`` trains: a word model of either architecture, or a classifier."""
+
 SKIPGRAM_BAGS = ("context", "centre")
 """Which word's bag of rows a subword skip-gram trains: each context word's against the centre
 word (as word2vec pairs them; 5-6 analogy points better at one epoch) or the centre word's
@@ -32,3 +35,6 @@ ANALOGY_METHODS = ("add", "mul")
 
 FORMATS = ("native", "word2vec-txt", "word2vec-bin", "fasttext-bin", "fasttext-vec")
 """The model formats wordspace reads and writes; ``native`` is the memory-mapped folder."""
+
+TRAINING_LOSSES = tuple(dict.fromkeys((*WORD_LOSSES, *CLASSIFIER_LOSSES)))
+"""The losses ``wordspace train`` offers: every word loss and classifier loss, once."""

@@ -1,0 +1,253 @@
+"""Classifier: fastText's supervised text classification, trained on the shared engine.
+
+Each line is one example whose bag is its words' rows (with character n-gram rows when
+``maxn > 0``), ``</s>``'s and its word n-grams' bucket rows, exactly as fastText builds it, so
+that the model written as a Facebook ``.bin`` predicts the same in fastText; the targets are
+the line's labels under softmax, negative sampling (over labels), hierarchical softmax or
+one-vs-all. Prediction is ``wordspace.classify``'s.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from wordspace.classify import (
+    LABEL_PREFIX,
+    ClassifierScore,
+    Predictor,
+    combine_scores,
+    score_stream,
+)
+from wordspace.corpus import Corpus
+from wordspace.errors import NotFittedError, ParameterError, TrainingDivergedError
+from wordspace.extra_rows import ExtraRows
+from wordspace.formats.fasttext import save_native
+from wordspace.formats.native import MAX_NGRAM
+from wordspace.kernels.matrices import narrow_rows
+from wordspace.kernels.supervised import Lines, line_input_rows, signed_word_hashes, train_lines
+from wordspace.kernels.word2vec import Chunk, Schedule, Weights
+from wordspace.losses import prepare_loss
+from wordspace.models import params as p
+from wordspace.models.fasttext import EOS, FastTextModel
+from wordspace.models.word2vec import MAX_DIM, MAX_EPOCHS, bounded_workers, kernel_seed
+from wordspace.names import CLASSIFIER_LOSSES
+from wordspace.text.reader import CorpusInput, read_labelled_corpus
+from wordspace.text.sources import resolve_sources
+from wordspace.training import Diverged, TrainingSummary, initial_vectors, padded_width, train
+from wordspace.vocab import Vocabulary
+
+FASTTEXT_LOSS_CODES = {"hs": 1, "ns": 2, "softmax": 3, "ova": 4}
+MAX_BUCKET = 2**31 - 1
+
+
+def _with_eos(vocab: Vocabulary, corpus: Corpus) -> tuple[Vocabulary, Corpus, int]:
+    """The vocabulary with fastText's ``</s>`` (counted once per line, as fastText counts
+    it), re-sorted by count, and the corpus re-encoded to it; returns ``</s>``'s id too."""
+    n_lines = corpus.n_sentences
+    words = vocab.words
+    counts = vocab.counts.astype(np.int64)
+    eos = vocab.index(EOS)
+    if eos >= 0:
+        counts = counts.copy()
+        counts[eos] += n_lines
+        all_words = words
+    else:
+        all_words = [*words, EOS]
+        counts = np.append(counts, n_lines)
+    order = np.argsort(-counts, kind="stable")
+    merged = Vocabulary.from_words([all_words[i] for i in order], counts[order])
+    position = np.empty(len(order), dtype=np.int32)
+    position[order] = np.arange(len(order), dtype=np.int32)
+    ids = position[corpus.ids]
+    encoded = Corpus(ids, corpus.offsets, corpus.labels, corpus.label_offsets)
+    return merged, encoded, int(position[len(words) if eos < 0 else eos])
+
+
+class Classifier:
+    """Supervised text classification as fastText's ``supervised``, with its defaults.
+
+    Parameters
+    ----------
+    dim, lr, epochs, min_count : fastText's ``-dim`` (100), ``-lr`` (0.1), ``-epoch`` (5),
+        ``-minCount`` (1).
+    word_ngrams : n-grams of up to this many words join each line's bag (``-wordNgrams``, 1).
+    bucket : buckets of the word and character n-grams (``-bucket``, 2,000,000).
+    minn, maxn : character n-grams of the words (``-minn``/``-maxn``, 0: none).
+    loss : ``"softmax"``, ``"ns"``, ``"hs"`` or ``"ova"`` (one-vs-all, for several labels
+        per line).
+    negative : noise labels per example with ``loss="ns"``.
+    label_prefix : what starts a label token (``-label``, ``__label__``).
+    workers, seed : training threads (default: the CPUs) and the random seed.
+
+    Example
+    -------
+    >>> model = Classifier(word_ngrams=2, dim=10, lr=0.25).fit("train.txt")
+    >>> model.predict(["what is the capital of france ?"], k=2)
+    >>> model.score("test.txt").precision
+    """
+
+    def __init__(
+        self,
+        *,
+        dim: int = 100,
+        lr: float = 0.1,
+        epochs: int = 5,
+        min_count: int = 1,
+        word_ngrams: int = 1,
+        bucket: int = 2_000_000,
+        minn: int = 0,
+        maxn: int = 0,
+        loss: str = "softmax",
+        negative: int = 5,
+        label_prefix: str = LABEL_PREFIX,
+        workers: int | None = None,
+        seed: int = 1,
+    ) -> None:
+        self.dim = p.positive_int("dim", dim, MAX_DIM)
+        self.lr = p.positive_float("lr", lr)
+        self.epochs = p.positive_int("epochs", epochs, MAX_EPOCHS)
+        self.min_count = p.positive_int("min_count", min_count)
+        self.word_ngrams = p.positive_int("word_ngrams", word_ngrams, 64)
+        self.bucket = p.non_negative_int("bucket", bucket, MAX_BUCKET)
+        self.minn = p.non_negative_int("minn", minn, MAX_NGRAM)
+        self.maxn = p.non_negative_int("maxn", maxn, MAX_NGRAM)
+        if self.maxn and self.minn > self.maxn:
+            raise ParameterError(f"minn={self.minn} must not exceed maxn={self.maxn}")
+        if (self.word_ngrams > 1 or self.maxn > 0) and self.bucket == 0:
+            raise ParameterError("word_ngrams > 1 and maxn > 0 need bucket > 0")
+        self.loss = p.one_of("loss", loss, CLASSIFIER_LOSSES)
+        self.negative = p.positive_int("negative", negative, 10_000)
+        self.label_prefix = label_prefix
+        self.workers = bounded_workers(workers)
+        self.seed = p.non_negative_int("seed", seed, 2**64 - 1)
+        self.model: FastTextModel | None = None
+        self.training: TrainingSummary | None = None
+        self._predictor: Predictor | None = None
+
+    def get_params(self) -> dict[str, Any]:
+        """The hyperparameters, as given to the constructor."""
+        names = (
+            "dim", "lr", "epochs", "min_count", "word_ngrams", "bucket", "minn", "maxn",
+            "loss", "negative", "label_prefix", "workers", "seed",
+        )  # fmt: skip
+        return {name: getattr(self, name) for name in names}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"Classifier({args})"
+
+    def fit(self, corpus: CorpusInput) -> Classifier:
+        """Learn from labelled lines (fastText's format: label tokens anywhere in a line)."""
+        read = read_labelled_corpus(
+            corpus, min_count=self.min_count, label_prefix=self.label_prefix,
+            threads=self.workers,
+        )  # fmt: skip
+        vocab, encoded, eos = _with_eos(read.vocab, read.corpus)
+        labels = read.labels
+        n_words = len(vocab)
+        skip = np.zeros(n_words, dtype=np.bool_)
+        skip[eos] = True
+        extra = (
+            ExtraRows.char_ngrams(vocab, self.minn, self.maxn, self.bucket, skip)
+            if self.maxn > 0
+            else ExtraRows.none(n_words)
+        )
+        hashes = signed_word_hashes(vocab.blob, vocab.offsets)
+        row_offsets, rows = line_input_rows(
+            encoded.ids, encoded.offsets, hashes, extra.offsets, extra.rows, eos,
+            (n_words, self.bucket, self.word_ngrams),
+        )  # fmt: skip
+        in_buckets = rows >= n_words
+        used = np.unique(rows[in_buckets] - n_words)
+        rows[in_buckets] = n_words + np.searchsorted(used, rows[in_buckets] - n_words)
+        bucket_rows = np.full(self.bucket, -1, dtype=np.int32)
+        bucket_rows[used] = np.arange(len(used), dtype=np.int32)
+        width = padded_width(self.dim)
+        syn0 = initial_vectors(n_words + len(used), self.dim, self.seed, width)
+        label_counts = np.diff(encoded.label_offsets)
+        most_labels = int(label_counts.max(initial=0))
+        loss = prepare_loss(
+            self.loss, labels.counts, negative=self.negative, ns_exponent=0.5,
+            max_positives=max(most_labels, 1),
+        )  # fmt: skip
+        out = np.zeros((loss.output_rows, width), dtype=np.float32)
+        lines = Lines(
+            rows, row_offsets, encoded.labels, encoded.label_offsets, encoded.offsets,
+            int(np.diff(row_offsets).max(initial=0)), most_labels, self.loss == "ova",
+        )  # fmt: skip
+        weights = Weights(syn0, out, 0)
+        words_total = max(encoded.n_tokens * self.epochs, 1)
+        schedule = Schedule(float(self.lr), 0.0, words_total, kernel_seed(self.seed))
+
+        def train_one(epoch: int, chunk: int, first: int, end: int, words_done: int):
+            return train_lines(
+                weights, lines, loss.tables, schedule, Chunk(first, end, words_done, epoch, chunk)
+            )
+
+        train_one(0, 0, 0, 0, 0)
+        started = time.perf_counter()
+        try:
+            self.training = train(
+                encoded, train_one, epochs=self.epochs, workers=self.workers,
+                lr_start=self.lr, lr_end=0.0, shuffle_seed=self.seed,
+            )  # fmt: skip
+        except Diverged as diverged:
+            raise TrainingDivergedError(
+                f"training diverged ({diverged}); lower lr (it was {self.lr:g})"
+            ) from None
+        self._seconds = time.perf_counter() - started
+        self.model = self._fasttext_model(vocab, labels, weights, bucket_rows, encoded)
+        self._predictor = Predictor(self.model, self.label_prefix)
+        return self
+
+    def _fasttext_model(self, vocab, labels, weights, bucket_rows, encoded) -> FastTextModel:
+        syn0 = weights.input
+        n_rows, width = syn0.shape
+        flat = syn0.reshape(-1)
+        narrow_rows(flat, n_rows, width, self.dim)
+        matrix = flat[: n_rows * self.dim].reshape(n_rows, self.dim)
+        output = np.ascontiguousarray(weights.output[:, : self.dim])
+        if self.loss == "hs":
+            # word2vec's tree (ours) labels a node's second child 0, fastText's 1: the same
+            # tree with every node's score negated; fastText keeps one row per label
+            output = np.vstack([-output, np.zeros((1, self.dim), dtype=np.float32)])
+        args = {
+            "dim": self.dim, "ws": 5, "epoch": self.epochs, "min_count": self.min_count,
+            "neg": self.negative, "word_ngrams": self.word_ngrams,
+            "loss": FASTTEXT_LOSS_CODES[self.loss], "model": 3, "bucket": self.bucket,
+            "minn": self.minn, "maxn": self.maxn, "lr_update_rate": 100, "t": 1e-4,
+        }  # fmt: skip
+        return FastTextModel(
+            args, vocab, matrix, output, labels, encoded.n_tokens, bucket_rows=bucket_rows
+        )
+
+    @property
+    def predictor(self) -> Predictor:
+        if self._predictor is None:
+            raise NotFittedError("the classifier is not trained yet: call fit() first")
+        return self._predictor
+
+    def predict(
+        self, lines: Sequence[str], k: int = 1, threshold: float = 0.0
+    ) -> list[list[tuple[str, float]]]:
+        """Top-``k`` (label, probability) of each line, best first, as fastText's."""
+        return self.predictor.predict(lines, k=k, threshold=threshold)
+
+    def score(self, path: str | os.PathLike, k: int = 1) -> ClassifierScore:
+        """N, P@k and R@k (and per-label figures) on labelled lines, as fastText's test."""
+        scores = []
+        for source in resolve_sources(str(path)):
+            with source.open() as stream:
+                scores.append(score_stream(self.predictor, stream, k))
+        return scores[0] if len(scores) == 1 else combine_scores(scores)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Save natively (a folder that ``wordspace predict`` and ``load_model`` read)."""
+        if self.model is None:
+            raise NotFittedError("the classifier is not trained yet: call fit() first")
+        save_native(self.model, path, config=self.get_params())
