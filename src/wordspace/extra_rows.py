@@ -69,3 +69,19 @@ class ExtraRows:
     def of(self, word: int) -> np.ndarray:
         """The extra rows of word ``word`` (a view; for inspection, not for hot loops)."""
         return self.rows[self.offsets[word] : self.offsets[word + 1]]
+
+
+def compact_buckets(
+    buckets: np.ndarray, bucket: int, also: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The buckets in use among ``buckets`` (and ``also``), in increasing order, and the map
+    (int32, one entry per bucket: the bucket's position among them, or -1) that a compact
+    n-gram matrix reads through; linear in the inputs and ``bucket``, no sort."""
+    mark = np.zeros(bucket, dtype=np.bool_)
+    mark[buckets] = True
+    if also is not None:
+        mark[also] = True
+    used = np.flatnonzero(mark)
+    bucket_rows = np.full(bucket, -1, dtype=np.int32)
+    bucket_rows[used] = np.arange(len(used), dtype=np.int32)
+    return used, bucket_rows

@@ -25,7 +25,7 @@ from wordspace.classify import (
 )
 from wordspace.corpus import Corpus
 from wordspace.errors import NotFittedError, ParameterError, TrainingDivergedError
-from wordspace.extra_rows import ExtraRows
+from wordspace.extra_rows import ExtraRows, compact_buckets
 from wordspace.formats.fasttext import save_native
 from wordspace.formats.native import MAX_NGRAM
 from wordspace.kernels.matrices import narrow_rows
@@ -163,10 +163,9 @@ class Classifier:
             (n_words, self.bucket, self.word_ngrams),
         )  # fmt: skip
         in_buckets = rows >= n_words
-        used = np.unique(rows[in_buckets] - n_words)
-        rows[in_buckets] = n_words + np.searchsorted(used, rows[in_buckets] - n_words)
-        bucket_rows = np.full(self.bucket, -1, dtype=np.int32)
-        bucket_rows[used] = np.arange(len(used), dtype=np.int32)
+        buckets = rows[in_buckets] - n_words
+        used, bucket_rows = compact_buckets(buckets, self.bucket)
+        rows[in_buckets] = n_words + bucket_rows[buckets]
         width = padded_width(self.dim)
         syn0 = initial_vectors(n_words + len(used), self.dim, self.seed, width)
         label_counts = np.diff(encoded.label_offsets)

@@ -27,7 +27,7 @@ import numpy as np
 
 from wordspace.corpus import Corpus
 from wordspace.errors import NotFittedError, ParameterError
-from wordspace.extra_rows import ExtraRows
+from wordspace.extra_rows import ExtraRows, compact_buckets
 from wordspace.formats import Model
 from wordspace.formats.fasttext import save_native
 from wordspace.formats.native import MAX_NGRAM
@@ -156,22 +156,23 @@ class FastText(Word2Vec):
             skip[eos] = True
         extra = ExtraRows.char_ngrams(vocab, self.minn, self.maxn, self.bucket, skip)
         buckets = extra.rows - n_words
-        used = np.unique(buckets)
         start_model = start.fasttext if start is not None else None
+        kept = None
         if start_model is not None and start_model.ngrams.maxn > 0:
-            used = np.union1d(used, _nonzero_buckets(start_model))
-        input_rows = n_words + len(used)
+            kept = _nonzero_buckets(start_model)
         map_bytes = self.bucket * 4
+        tables = 5 * self.bucket + 2 * extra.rows.nbytes
+        self._check_resources(n_words, n_words, None, extra_memory=tables)
+        used, bucket_rows = compact_buckets(buckets, self.bucket, kept)
+        input_rows = n_words + len(used)
         self._check_resources(
             n_words,
             input_rows,
             output,
-            extra_memory=map_bytes + extra.rows.nbytes,
+            extra_memory=tables,
             extra_disk=map_bytes + n_words * self.dim * 4,
         )
-        bucket_rows = np.full(self.bucket, -1, dtype=np.int32)
-        bucket_rows[used] = np.arange(len(used), dtype=np.int32)
-        compact = ExtraRows(extra.offsets, n_words + np.searchsorted(used, buckets))
+        compact = ExtraRows(extra.offsets, n_words + bucket_rows[buckets].astype(np.int64))
         syn0 = initial_vectors(input_rows, self.dim, self.seed, padded_width(self.dim))
         loss = prepare_loss(
             self.loss, vocab.counts, negative=self.negative, ns_exponent=self.ns_exponent
