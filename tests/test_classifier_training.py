@@ -96,3 +96,11 @@ def test_the_cli_trains_a_classifier_that_test_scores(tmp_path):
 
     figures = json.loads(scored.stdout)
     assert figures["examples"] == 500 and figures["precision"] > 0.85
+
+
+def test_a_one_label_hierarchical_softmax_classifier_keeps_fasttexts_shape(tmp_path):
+    text = tmp_path / "one.txt"
+    text.write_text("__label__only some words here\n__label__only more words\n" * 20)
+    model = Classifier(loss="hs", dim=8, epochs=1, workers=1).fit(text)
+    assert model.model.output.shape == (1, 8)
+    assert model.predict(["some words"]) == [[("__label__only", pytest.approx(1.0, abs=1e-4))]]

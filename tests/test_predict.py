@@ -76,7 +76,7 @@ def test_the_cli_prints_fasttexts_labels_for_every_line_of_a_stream(trained, tmp
     lines = _test_lines()
     source = tmp_path / "lines.txt.gz"
     with gzip.open(source, "wt", encoding="utf-8") as out:
-        out.write("\n".join(lines))  # no newline after the last line
+        out.write("\n".join(lines) + "\n")
     command = [sys.executable, "-m", "wordspace", "predict", str(path), str(source), "-k", "2"]
     result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
@@ -85,6 +85,11 @@ def test_the_cli_prints_fasttexts_labels_for_every_line_of_a_stream(trained, tmp
     for line, shown in zip(lines, printed, strict=True):
         labels, _ = facebook.predict(line, k=2)
         assert shown.split()[::2] == list(labels), line
+    # without a newline after the last line, it is still predicted (without the </s> that
+    # fastText reads only from a newline)
+    source.write_bytes(gzip.compress("\n".join(["what is it", "how many feet"]).encode()))
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 0 and len(result.stdout.split("\n")[:-1]) == 2
 
 
 def test_batches_of_a_stream_predict_as_the_whole_text(trained, tmp_path, monkeypatch):

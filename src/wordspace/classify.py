@@ -67,6 +67,18 @@ class Predictor:
         if model.labels is None:
             raise ModelFileError("the model has no labels: it is not a classifier")
         loss = int(model.args["loss"])
+        n_labels = len(model.labels)
+        if int(model.args["model"]) != 3 or loss not in (1, 2, 3, 4) or n_labels == 0:
+            raise ModelFileError(
+                f"not a usable fastText classifier (model {model.args['model']}, loss {loss}, "
+                f"{n_labels} labels)"
+            )
+        if model.output.shape[0] != n_labels:
+            raise ModelFileError(
+                f"the output matrix has {model.output.shape[0]:,} rows for {n_labels:,} labels"
+            )
+        if loss == _HIERARCHICAL and int(model.labels.counts.max()) >= 10**15:
+            raise ModelFileError("label counts of 10**15 or more cannot build fastText's tree")
         self.model = model
         self.loss = loss
         words = model.words
@@ -146,11 +158,12 @@ class Predictor:
         ``predict``; a line may not hold a newline."""
         if any("\n" in line for line in lines):
             raise ParameterError("a line to predict holds a newline: give one line per item")
-        text = np.frombuffer("\n".join(lines).encode("utf-8", "surrogatepass"), np.uint8)
+        if not lines:
+            return []
+        # fastText's predict ends each line with a newline, which it reads as </s>
+        joined = "".join(f"{line}\n" for line in lines)
+        text = np.frombuffer(joined.encode("utf-8", "surrogatepass"), np.uint8)
         starts, ends = line_ends_of(text, 0, len(text))
-        if len(lines) and len(starts) < len(lines):
-            starts = np.append(starts, len(text))
-            ends = np.append(ends, len(text))
         hidden, counts = self.hidden(text, starts, ends)
         ids, probs = self._top(hidden, counts, k, threshold)
         names = self.label_names

@@ -128,6 +128,8 @@ def _check_args(path: Path, args: dict[str, Any]) -> None:
     """Refuse training arguments that would size memory or loops absurdly."""
     if not 0 < args["dim"] <= _MAX_DIM or args["bucket"] < 0:
         raise _fail(path, f"implausible arguments dim={args['dim']} bucket={args['bucket']}")
+    if not 0 <= args["word_ngrams"] <= _MAX_NGRAM:
+        raise _fail(path, f"implausible word n-gram length word_ngrams={args['word_ngrams']}")
     if not (0 <= args["minn"] <= _MAX_NGRAM and 0 <= args["maxn"] <= _MAX_NGRAM):
         raise _fail(path, f"implausible n-gram lengths minn={args['minn']} maxn={args['maxn']}")
 

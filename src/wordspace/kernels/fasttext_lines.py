@@ -74,19 +74,23 @@ def line_hidden(
     counts = np.zeros(n_lines, dtype=np.int64)
     label_offsets = np.zeros(n_lines + 1, dtype=np.int64)
     longest = 4
+    longest_token = 4
     text_bytes = 0
     for i in range(n_lines):
         longest = max(longest, line_ends[i] - line_starts[i])
         text_bytes += line_ends[i] - line_starts[i]
-    gold = np.empty(text_bytes // 2 + n_lines, dtype=np.int64)
+        run = 0
+        for p in range(line_starts[i], line_ends[i]):
+            run = 0 if _is_space(text[p]) else run + 1
+            longest_token = max(longest_token, run)
+    # a line holds at most one label per token and </s>
+    gold = np.empty(text_bytes + n_lines, dtype=np.int64)
     n_gold = 0
-    # a token takes at least two bytes with its separator: without character n-grams this
-    # bounds a line's rows (words, </s> and word n-grams), so the scratch never grows
-    rows = np.empty(64 + (longest // 2 + 2) * max(word_ngrams, 1), dtype=np.int64)
-    buf = np.empty(longest + 2, dtype=np.uint8)
-    tok = np.empty(longest + 4, dtype=np.uint8)
-    ids = np.empty((longest + 2) * max(maxn, 1), dtype=np.int64)
-    hashes = np.empty(longest + 2, dtype=np.uint64)
+    rows = np.empty(1024, dtype=np.int64)
+    buf = np.empty(longest_token + 2, dtype=np.uint8)
+    tok = np.empty(longest_token + 4, dtype=np.uint8)
+    ids = np.empty((longest_token + 2) * max(maxn, 1), dtype=np.int64)
+    hashes = np.empty(longest // 2 + 2, dtype=np.uint64)
     for i in range(n_lines):
         n = 0
         pos = line_starts[i]
@@ -103,9 +107,11 @@ def line_hidden(
                     b += 1
                     pos += 1
             else:
+                at_eos = True
+                if end >= len(text):
+                    break  # no newline ends this line: fastText reads no </s> at the end
                 tok[0], tok[1], tok[2], tok[3] = 60, 47, 115, 62  # "</s>"
                 b = 4
-                at_eos = True
             wid = lookup(w_slots, w_blob, w_offsets, tok, 0, b)
             if wid < 0:
                 label = lookup(l_slots, l_blob, l_offsets, tok, 0, b)

@@ -136,7 +136,7 @@ def fasttext_tree_top_k(hidden, output, left, right, has_input, k, threshold, ou
     node's score (its output row ``node - n``) down the path, prunes below ``threshold`` or
     the heap's worst, and keeps the ``k`` best leaves in fastText's heap; results as
     ``fasttext_top_k``'s."""
-    n = output.shape[0]
+    n = (len(left) + 1) // 2
     dim = hidden.shape[1]
     root = 2 * n - 2
     log_threshold = _std_log(threshold)

@@ -214,7 +214,8 @@ class Classifier:
         if self.loss == "hs":
             # word2vec's tree (ours) labels a node's second child 0, fastText's 1: the same
             # tree with every node's score negated; fastText keeps one row per label
-            output = np.vstack([-output, np.zeros((1, self.dim), dtype=np.float32)])
+            inner = max(len(labels) - 1, 0)
+            output = np.vstack([-output[:inner], np.zeros((1, self.dim), dtype=np.float32)])
         args = {
             "dim": self.dim, "ws": 5, "epoch": self.epochs, "min_count": self.min_count,
             "neg": self.negative, "word_ngrams": self.word_ngrams,
