@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from wordspace.corpus import Corpus
+from wordspace.kernels.matrices import narrow_rows
 from wordspace.kernels.simd import LANES
 
 CHUNK_TOKENS = 10_000
@@ -266,3 +267,13 @@ def initial_vectors(n: int, dim: int, seed: int, width: int | None = None) -> np
     vectors = np.zeros((n, width or dim), dtype=np.float32)
     vectors[:, :dim] = (rng.random((n, dim), dtype=np.float32) * 2 - 1) / dim
     return vectors
+
+
+def narrowed(matrix: np.ndarray, dim: int) -> np.ndarray:
+    """The first ``dim`` columns of a C-ordered training matrix as a contiguous matrix,
+    moved to the start of its own buffer: a run's millions of padded rows are never copied
+    to finish it (the matrix is overwritten)."""
+    rows, width = matrix.shape
+    flat = matrix.reshape(-1)
+    narrow_rows(flat, rows, width, dim)
+    return flat[: rows * dim].reshape(rows, dim)

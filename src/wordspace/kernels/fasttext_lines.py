@@ -30,13 +30,27 @@ def _is_space(b):
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _signed_hash(h):
+def signed_hash(h):
     """A 32-bit hash as fastText keeps it for word n-grams: an int32, widened to 64 bits
     with its sign."""
     v = np.int64(h)
     if v >= 2**31:
         v -= 2**32
     return np.uint64(v)
+
+
+@njit(nogil=True, cache=True, inline="always")
+def add_word_ngrams(hashes, n_hashes, word_ngrams, nwords, bucket, rows, n):
+    """fastText's ``addWordNgrams``: append to ``rows[n:]`` the ``nwords + bucket`` row of
+    every run of 2 to ``word_ngrams`` consecutive words of ``hashes[:n_hashes]`` (their
+    ``signed_hash``); returns the new end."""
+    for first in range(n_hashes):
+        h = hashes[first]
+        for nxt in range(first + 1, min(n_hashes, first + word_ngrams)):
+            h = h * _WORD_NGRAM_PRIME + hashes[nxt]
+            rows[n] = nwords + np.int64(h % np.uint64(bucket))
+            n += 1
+    return n
 
 
 @njit(nogil=True, cache=True)
@@ -145,17 +159,12 @@ def line_hidden(
                 for j in range(count):
                     rows[n] = nwords + ids[j]
                     n += 1
-            hashes[n_hashes] = _signed_hash(fasttext_hash(tok, 0, b))
+            hashes[n_hashes] = signed_hash(fasttext_hash(tok, 0, b))
             n_hashes += 1
         if bucket > 0 and word_ngrams > 1:
             if n + n_hashes * (word_ngrams - 1) > len(rows):
                 rows = _grow(rows, n + n_hashes * (word_ngrams - 1))
-            for first in range(n_hashes):
-                h = hashes[first]
-                for nxt in range(first + 1, min(n_hashes, first + word_ngrams)):
-                    h = h * _WORD_NGRAM_PRIME + hashes[nxt]
-                    rows[n] = nwords + np.int64(h % np.uint64(bucket))
-                    n += 1
+            n = add_word_ngrams(hashes, n_hashes, word_ngrams, nwords, bucket, rows, n)
         counts[i] = n
         label_offsets[i + 1] = n_gold
         hidden_of_rows(rows, n, matrices, nwords, out, i)

@@ -19,9 +19,8 @@ from numba import njit
 from wordspace.hashing import fasttext_hash
 from wordspace.kernels.borrowed import borrowed, keep_alive
 from wordspace.kernels.engine import OutputRows, new_block, new_scratch, step_block
+from wordspace.kernels.fasttext_lines import add_word_ngrams, signed_hash
 from wordspace.kernels.random import below, seeded
-
-_WORD_NGRAM_PRIME = np.uint64(116049371)
 
 Lines = namedtuple(
     "Lines",
@@ -46,10 +45,7 @@ def signed_word_hashes(blob, offsets):
     n = len(offsets) - 1
     out = np.empty(n, dtype=np.uint64)
     for w in range(n):
-        v = np.int64(fasttext_hash(blob, offsets[w], offsets[w + 1]))
-        if v >= 2**31:
-            v -= 2**32
-        out[w] = np.uint64(v)
+        out[w] = signed_hash(fasttext_hash(blob, offsets[w], offsets[w + 1]))
     return out
 
 
@@ -93,12 +89,8 @@ def line_input_rows(ids, offsets, hashes, extra_offsets, extra_rows, eos, layout
         n += 1
         line[k] = hashes[eos]
         k += 1
-        for first in range(k):
-            h = line[first]
-            for nxt in range(first + 1, min(k, first + 1 + n_grams)):
-                h = h * _WORD_NGRAM_PRIME + line[nxt]
-                rows[n] = nwords + np.int64(h % np.uint64(bucket))
-                n += 1
+        if n_grams:
+            add_word_ngrams(line, k, n_grams + 1, nwords, bucket, rows, n)
     return row_offsets, rows
 
 

@@ -61,6 +61,32 @@ def _pop(values, ids, last):
     _adjust(values, ids, 0, last, value, index)
 
 
+@njit(nogil=True, cache=True, inline="always")
+def _write_sorted(values, ids, size, out_ids, out_logs, i):
+    """``std::sort_heap`` of the ``size`` kept labels, best first, into row ``i`` of the
+    outputs."""
+    last = size
+    while last > 1:
+        last -= 1
+        _pop(values, ids, last)
+    for j in range(size):
+        out_ids[i, j] = ids[j]
+        out_logs[i, j] = values[j]
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _keep(values, ids, size, k, value, index):
+    """Push (``value``, ``index``) on fastText's heap of the ``k`` best; returns its size."""
+    values[size] = value
+    ids[size] = index
+    size += 1
+    _push(values, ids, size - 1, 0, value, index)
+    if size > k:
+        _pop(values, ids, size - 1)
+        size -= 1
+    return size
+
+
 @njit(nogil=True, cache=True)
 def fasttext_top_k(probs, has_input, k, threshold, out_ids, out_logs):
     """For each row of ``probs`` (float32 label probabilities) whose ``has_input`` is set,
@@ -83,21 +109,8 @@ def fasttext_top_k(probs, has_input, k, threshold, out_ids, out_logs):
             value = _std_log(p)
             if size == k and value < values[0]:
                 continue
-            values[size] = value
-            ids[size] = label
-            size += 1
-            _push(values, ids, size - 1, 0, value, label)
-            if size > k:
-                if size > 1:
-                    _pop(values, ids, size - 1)
-                size -= 1
-        last = size
-        while last > 1:
-            last -= 1
-            _pop(values, ids, last)
-        for j in range(size):
-            out_ids[i, j] = ids[j]
-            out_logs[i, j] = values[j]
+            size = _keep(values, ids, size, k, value, label)
+        _write_sorted(values, ids, size, out_ids, out_logs, i)
 
 
 @njit(nogil=True, cache=True)
@@ -163,13 +176,7 @@ def fasttext_tree_top_k(hidden, output, left, right, has_input, k, threshold, ou
             if size == k and score < values[0]:
                 continue
             if left[node] == -1 and right[node] == -1:
-                values[size] = score
-                ids[size] = node
-                size += 1
-                _push(values, ids, size - 1, 0, score, node)
-                if size > k:
-                    _pop(values, ids, size - 1)
-                    size -= 1
+                size = _keep(values, ids, size, k, score, node)
                 continue
             f = np.float32(0.0)
             row = node - n
@@ -182,10 +189,4 @@ def fasttext_tree_top_k(hidden, output, left, right, has_input, k, threshold, ou
             stack_nodes[top + 1] = left[node]
             stack_scores[top + 1] = score + _std_log(np.float32(1.0 - np.float64(f)))
             top += 2
-        last = size
-        while last > 1:
-            last -= 1
-            _pop(values, ids, last)
-        for j in range(size):
-            out_ids[i, j] = ids[j]
-            out_logs[i, j] = values[j]
+        _write_sorted(values, ids, size, out_ids, out_logs, i)

@@ -28,21 +28,24 @@ from wordspace.errors import NotFittedError, ParameterError, TrainingDivergedErr
 from wordspace.extra_rows import ExtraRows, compact_buckets
 from wordspace.formats.fasttext import save_native
 from wordspace.formats.native import MAX_NGRAM
-from wordspace.kernels.matrices import narrow_rows
 from wordspace.kernels.supervised import Lines, line_input_rows, signed_word_hashes, train_lines
 from wordspace.kernels.word2vec import Chunk, Schedule, Weights
 from wordspace.losses import prepare_loss
 from wordspace.models import params as p
-from wordspace.models.fasttext import EOS, FastTextModel
+from wordspace.models.fasttext import EOS, FASTTEXT_LOSS_CODES, MAX_BUCKET, FastTextModel
 from wordspace.models.word2vec import MAX_DIM, MAX_EPOCHS, bounded_workers, kernel_seed
 from wordspace.names import CLASSIFIER_LOSSES
 from wordspace.text.reader import CorpusInput, read_labelled_corpus
 from wordspace.text.sources import resolve_sources
-from wordspace.training import Diverged, TrainingSummary, initial_vectors, padded_width, train
+from wordspace.training import (
+    Diverged,
+    TrainingSummary,
+    initial_vectors,
+    narrowed,
+    padded_width,
+    train,
+)
 from wordspace.vocab import Vocabulary
-
-FASTTEXT_LOSS_CODES = {"hs": 1, "ns": 2, "softmax": 3, "ova": 4}
-MAX_BUCKET = 2**31 - 1
 
 
 def _with_eos(vocab: Vocabulary, corpus: Corpus) -> tuple[Vocabulary, Corpus, int]:
@@ -205,11 +208,7 @@ class Classifier:
         return self
 
     def _fasttext_model(self, vocab, labels, weights, bucket_rows, encoded) -> FastTextModel:
-        syn0 = weights.input
-        n_rows, width = syn0.shape
-        flat = syn0.reshape(-1)
-        narrow_rows(flat, n_rows, width, self.dim)
-        matrix = flat[: n_rows * self.dim].reshape(n_rows, self.dim)
+        matrix = narrowed(weights.input, self.dim)
         output = np.ascontiguousarray(weights.output[:, : self.dim])
         if self.loss == "hs":
             # word2vec's tree (ours) labels a node's second child 0, fastText's 1: the same

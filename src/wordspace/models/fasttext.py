@@ -21,6 +21,10 @@ from wordspace.vocab import Vocabulary
 
 FASTTEXT_VERSION = 12
 """fastText's current ``.bin`` version, recorded for models that were not read from a file."""
+FASTTEXT_LOSS_CODES = {"hs": 1, "ns": 2, "softmax": 3, "ova": 4}
+"""fastText's code of each loss name, as its ``.bin`` stores it."""
+MAX_BUCKET = 2**31 - 1
+"""The most buckets a ``.bin`` can hold (its bucket count is an int32)."""
 EOS = "</s>"
 """fastText's end-of-sentence token, a vocabulary word without n-grams."""
 CONVERT_HINT = (

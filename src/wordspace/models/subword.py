@@ -33,26 +33,23 @@ from wordspace.formats.fasttext import save_native
 from wordspace.formats.native import MAX_NGRAM
 from wordspace.kernels.builders import CENTRE_SKIPGRAM, PairBuilder
 from wordspace.kernels.engine import LossTables
-from wordspace.kernels.matrices import narrow_rows, rows_to_extra_mean
+from wordspace.kernels.matrices import rows_to_extra_mean
 from wordspace.kernels.word2vec import Schedule, Sentences, Weights
 from wordspace.losses import prepare_loss
 from wordspace.models import params as p
 from wordspace.models.continued import Start
-from wordspace.models.fasttext import EOS, FastTextModel
+from wordspace.models.fasttext import EOS, FASTTEXT_LOSS_CODES, MAX_BUCKET, FastTextModel
 from wordspace.models.word2vec import Word2Vec
 from wordspace.names import SKIPGRAM_BAGS
-from wordspace.training import initial_vectors, padded_width
+from wordspace.training import initial_vectors, narrowed, padded_width
 from wordspace.vocab import Vocabulary
 
 DEFAULT_LR = 0.05
 DEFAULT_SAMPLE = 1e-4
 DEFAULT_BUCKET = 2_000_000
-MAX_BUCKET = 2**31 - 1
-"""fastText's defaults where they differ from word2vec's, and the most buckets a ``.bin``
-can hold (its bucket count is an int32)."""
-FASTTEXT_LOSS_CODES = {"hs": 1, "ns": 2, "softmax": 3}
+"""fastText's defaults where they differ from word2vec's."""
 FASTTEXT_MODEL_CODES = {"cbow": 1, "skipgram": 2}
-"""fastText's codes of our loss and architecture names, as its ``.bin`` stores them."""
+"""fastText's codes of our architecture names, as its ``.bin`` stores them."""
 
 
 class FastText(Word2Vec):
@@ -192,11 +189,7 @@ class FastText(Word2Vec):
     def _finish(self, vocab: Vocabulary, encoded: Corpus, weights: Weights) -> None:
         """Keep the trained rows, narrowed to ``dim`` columns in place (the input matrix may
         hold a million rows: no second copy), as a FastTextModel."""
-        syn0 = weights.input
-        rows, width = syn0.shape
-        flat = syn0.reshape(-1)
-        narrow_rows(flat, rows, width, self.dim)
-        matrix = flat[: rows * self.dim].reshape(rows, self.dim)
+        matrix = narrowed(weights.input, self.dim)
         output = np.ascontiguousarray(weights.output[:, : self.dim])
         if self.loss == "hs":
             # fastText's hierarchical softmax keeps one output row per word (the tree's
