@@ -50,7 +50,9 @@ class FastTextModel:
     ``input`` has one row per word, then one per n-gram bucket, or with ``bucket_rows`` (the
     compact form of models we train, see ``CharNgrams``) one per bucket in use; ``output``
     one row per word (unsupervised) or per label (supervised). ``labels`` is None for
-    unsupervised models.
+    unsupervised models. ``pruned`` says that ``bucket_rows`` is fastText's pruned index (a
+    quantized model with ``-cutoff``): a bucket missing from it is left out of a word's or
+    line's rows, as fastText's ``pushHash`` leaves it, instead of counting as a zero row.
     """
 
     args: dict[str, Any]
@@ -61,6 +63,7 @@ class FastTextModel:
     ntokens: int = 0
     version: int = FASTTEXT_VERSION
     bucket_rows: np.ndarray | None = None
+    pruned: bool = False
     _vectors: Vectors | None = field(default=None, repr=False)
 
     @property
