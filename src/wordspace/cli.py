@@ -37,12 +37,12 @@ from wordspace.classify import (
     score_stream,
 )
 from wordspace.console import close_open_bars, progress_reporter
-from wordspace.errors import ParameterError, WordspaceError
+from wordspace.errors import ModelFileError, ParameterError, WordspaceError
 from wordspace.evaluate import evaluate_analogies, evaluate_similarity
 from wordspace.formats import Model, as_vectors, detect_format, load, load_model
 from wordspace.formats import convert as convert_model
 from wordspace.formats.native import json_safe, read_meta
-from wordspace.models.classifier import Classifier
+from wordspace.models.classifier import Classifier, ValidationScore
 from wordspace.models.fasttext import FastTextModel
 from wordspace.models.subword import FastText
 from wordspace.models.word2vec import Word2Vec, available_cpus
@@ -292,6 +292,30 @@ def train(
             metavar="MODEL",
         ),
     ] = None,
+    class_weight: Annotated[
+        str | None,
+        typer.Option(
+            help="Supervised: 'balanced' (each label weighs as much in total) or a file of "
+            "'LABEL WEIGHT' lines; scales the learning rate of each label's examples.",
+            metavar="balanced|FILE",
+            show_default="every example alike",
+        ),
+    ] = None,
+    pretrained: Annotated[
+        str | None,
+        typer.Option(
+            help="Supervised: start the word rows from these vectors (any readable model, "
+            "e.g. a .vec), as fastText's -pretrainedVectors; same --dim.",
+            metavar="VECTORS",
+        ),
+    ] = None,
+    validation: Annotated[
+        str | None,
+        typer.Option(
+            help="Supervised: labelled lines whose P@1 is printed after every epoch.",
+            metavar="FILE",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
@@ -316,9 +340,19 @@ def train(
                 min_count=1 if min_count is None else min_count, word_ngrams=word_ngrams,
                 bucket=2_000_000 if bucket is None else bucket, minn=minn or 0,
                 maxn=maxn or 0, loss=loss.value if loss else "softmax", negative=negative,
-                label_prefix=label_prefix, workers=workers, seed=seed,
+                label_prefix=label_prefix, class_weight=class_weight, pretrained=pretrained,
+                workers=workers, seed=seed,
             )  # fmt: skip
-        classifier.fit(input)
+
+        def show(score: ValidationScore) -> None:
+            if not quiet and not as_json:
+                print(
+                    f"epoch {score.epoch}/{epochs}: validation P@1 {score.precision:.4f} "
+                    f"(N {score.examples:,})",
+                    file=sys.stderr,
+                )
+
+        classifier.fit(input, validation=validation, on_validation=show)
         classifier.save(output)
         summary = classifier.training
         assert summary is not None and classifier.model is not None
@@ -327,16 +361,27 @@ def train(
             "labels": len(classifier.predictor.label_names), "seconds": summary.seconds,
             "words_per_second": summary.words_per_second,
             "epoch_losses": summary.epoch_losses,
+            "validation": [vars(v) for v in classifier.validation_scores],
+            "pretrained_words": classifier.pretrained_words,
         }  # fmt: skip
         if as_json:
             _print_json(figures)
         elif not quiet:
+            started = (
+                f" ({classifier.pretrained_words:,} words from the pretrained vectors)"
+                if pretrained is not None
+                else ""
+            )
             print(
                 f"trained a classifier of {figures['labels']} labels on {summary.words:,} "
-                f"words in {summary.seconds:.1f} s; saved to {output}",
+                f"words{started} in {summary.seconds:.1f} s; saved to {output}",
                 file=sys.stderr,
             )
         return
+    for name, given in (("--class-weight", class_weight), ("--pretrained", pretrained),
+                        ("--validation", validation)):  # fmt: skip
+        if given is not None:
+            raise ParameterError(f"{name} is for supervised training")
     if min_count is None:
         min_count = 5
     loss = loss or Loss.ns
@@ -502,7 +547,7 @@ def predict(
     Tokenisation, word and character n-grams and probabilities are fastText's, so the
     labels are the same; lines are read and predicted in batches, never held whole.
     """
-    predictor = Predictor(load_model(model), label_prefix)
+    predictor = _predictor(model, label_prefix)
     names = predictor.label_names
     for source in resolve_sources(input):
         with source.open() as stream:
@@ -510,6 +555,14 @@ def predict(
             for ids, probs in batches:
                 sys.stdout.write(format_predictions(names, ids, probs))
     sys.stdout.flush()
+
+
+def _predictor(path: str, label_prefix: str) -> Predictor:
+    """The predictor of the classifier at ``path``; any other model is refused in one line."""
+    model = load_model(path)
+    if not isinstance(model, FastTextModel) or model.labels is None:
+        raise ModelFileError(f"{path}: not a classifier (it holds word vectors, no labels)")
+    return Predictor(model, label_prefix)
 
 
 @app.command("test", cls=_Command)
@@ -536,7 +589,7 @@ def test_classifier(
 ) -> None:
     """Print N, P@k and R@k of a classifier on labelled lines, as fastText's test
     (--per-label: as its test-label)."""
-    predictor = Predictor(load_model(model), label_prefix)
+    predictor = _predictor(model, label_prefix)
     scores = []
     for source in resolve_sources(data):
         with source.open() as stream:

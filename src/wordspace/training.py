@@ -19,6 +19,7 @@ by then, and going on would only hide it.
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 import time
@@ -136,24 +137,26 @@ def train(
     callbacks: Sequence[ProgressCallback] = (),
     report_every: float = 1.0,
     chunk_tokens: int = CHUNK_TOKENS,
+    epoch_done: Callable[[int], None] | None = None,
 ) -> TrainingSummary:
     """Run ``epochs`` passes over ``corpus`` on ``workers`` threads.
 
     With ``shuffle_seed`` the chunks of each epoch are visited in a random order drawn from
-    that seed; without, in corpus order.
+    that seed; without, in corpus order. With ``epoch_done``, each epoch ends before the
+    next begins and ``epoch_done(epoch)`` (from 0) is called in between, while no thread
+    trains (a validation pass sees the weights of exactly that many epochs).
     """
     bounds = corpus.chunks(chunk_tokens)
     starts = corpus.offsets[bounds]
     n_words = corpus.n_tokens
     words_total = n_words * epochs
     items = _work_items(np.diff(starts), epochs, shuffle_seed)
-    next_item = iter(items)
     take_lock = threading.Lock()
     stop = threading.Event()
     errors: list[BaseException] = []
     tally = _Tally(epochs)
 
-    def work() -> None:
+    def work(next_item: Iterator[tuple[int, int, int]]) -> None:
         try:
             while not stop.is_set():
                 with take_lock:
@@ -171,11 +174,7 @@ def train(
             errors.append(exc)
             stop.set()
 
-    threads = [threading.Thread(target=work, daemon=True) for _ in range(max(1, workers))]
     began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-
     last_time = began
     last_words, last_loss, last_examples = 0, 0.0, 0
 
@@ -206,25 +205,39 @@ def train(
         for callback in callbacks:
             callback(event)
 
-    try:
-        while any(t.is_alive() for t in threads):
-            deadline = time.perf_counter() + report_every
+    def run(next_item: Iterator[tuple[int, int, int]]) -> None:
+        threads = [
+            threading.Thread(target=work, args=(next_item,), daemon=True)
+            for _ in range(max(1, workers))
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            while any(t.is_alive() for t in threads):
+                deadline = time.perf_counter() + report_every
+                for thread in threads:
+                    thread.join(max(0.0, deadline - time.perf_counter()))
+                if errors:
+                    break
+                if callbacks and any(t.is_alive() for t in threads):
+                    report(False)
+        except BaseException:
+            stop.set()
             for thread in threads:
-                thread.join(max(0.0, deadline - time.perf_counter()))
-            if errors:
-                break
-            if callbacks and any(t.is_alive() for t in threads):
-                report(False)
-    except BaseException:
-        stop.set()
+                thread.join()
+            raise
         for thread in threads:
             thread.join()
-        raise
-    stop.set()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
+        if errors:
+            stop.set()
+            raise errors[0]
+
+    if epoch_done is None:
+        run(items)
+    else:
+        for epoch, epoch_items in itertools.groupby(items, key=lambda item: item[0]):
+            run(epoch_items)
+            epoch_done(epoch)
     if callbacks:
         report(True)
     seconds = time.perf_counter() - began

@@ -5,8 +5,10 @@ A line's bag is fastText's: its words' rows (with their character n-gram rows, i
 ``h = h * 116049371 + hash(next word)`` over the words' 32-bit hashes, sign-extended); the
 hidden vector is their mean and, as fastText normalises the gradient of supervised models,
 every row gets ``1 / size`` of the hidden gradient. Its targets are its labels: all of them
-for one-vs-all, one drawn at random for the other losses, as fastText does. The rows of every
-line are built once per run, before training.
+for one-vs-all, one drawn at random for the other losses, as fastText does. A label's weight
+scales the learning rate of the examples it is the target of (class weights: fastText has
+none, so all are 1 unless asked). The rows of every line are built once per run, before
+training.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ Lines = namedtuple(
         "most_rows",  # the most rows one line has (sizes the block)
         "most_labels",  # the most labels one line has
         "all_labels",  # every label is a target (one-vs-all), else one drawn per line
+        "label_weights",  # float32 per label: the learning rate of an example is scaled by
+        # its target's weight (one-vs-all: by the mean weight of the line's labels)
     ],
 )
 """The training examples, as the kernel reads them."""
@@ -135,14 +139,19 @@ def train_lines(weights, lines, loss, schedule, chunk):
         block.bag_scale[0] = np.float32(1.0 / size)
         block.grad_scale[0] = np.float32(1.0 / size)
         block.group_offsets[1] = 1
+        weights_of = lines.label_weights
         if lines.all_labels:
+            weight = np.float32(0.0)
             for t in range(lb - la):
                 target_ids[t] = labels[la + t]
+                weight += weights_of[labels[la + t]]
+            weight /= np.float32(lb - la)
             block.target_offsets[1] = lb - la
         else:
             target_ids[0] = labels[la + below(rng, lb - la)]
+            weight = weights_of[target_ids[0]]
             block.target_offsets[1] = 1
-        total_loss += step_block(block, 1, syn0, outputs, loss, lr, rng, scratch)
+        total_loss += step_block(block, 1, syn0, outputs, loss, lr * weight, rng, scratch)
         examples += 1
     keep_alive(owned_outputs)
     keep_alive(owned_block)

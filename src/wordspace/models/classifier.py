@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from wordspace.class_weights import ClassWeight, label_weights
 from wordspace.classify import (
     LABEL_PREFIX,
     ClassifierScore,
@@ -32,6 +34,7 @@ from wordspace.kernels.supervised import Lines, line_input_rows, signed_word_has
 from wordspace.kernels.word2vec import Chunk, Schedule, Weights
 from wordspace.losses import prepare_loss
 from wordspace.models import params as p
+from wordspace.models.continued import InitModel, load_start, model_dim
 from wordspace.models.fasttext import EOS, FASTTEXT_LOSS_CODES, MAX_BUCKET, FastTextModel
 from wordspace.models.word2vec import MAX_DIM, MAX_EPOCHS, bounded_workers, kernel_seed
 from wordspace.names import CLASSIFIER_LOSSES
@@ -71,6 +74,33 @@ def _with_eos(vocab: Vocabulary, corpus: Corpus) -> tuple[Vocabulary, Corpus, in
     return merged, encoded, int(position[len(words) if eos < 0 else eos])
 
 
+@dataclass(frozen=True)
+class ValidationScore:
+    """P@1 on the validation lines after one epoch."""
+
+    epoch: int
+    """Epochs trained, from 1."""
+    examples: int
+    precision: float
+
+
+def _pretrained_rows(pretrained: InitModel, vocab: Vocabulary, dim: int, syn0: np.ndarray) -> int:
+    """Copy the vectors of ``pretrained`` (any readable model; composed vectors for a
+    fastText one, as its ``.vec`` holds) into the rows of the words it knows; returns how
+    many words it knew."""
+    model = load_start(pretrained)
+    if model_dim(model) != dim:
+        raise ParameterError(
+            f"the pretrained vectors have dimension {model_dim(model)}, the classifier {dim}: "
+            "give the same --dim"
+        )
+    vectors = model.vectors() if isinstance(model, FastTextModel) else model
+    rows = vectors.vocab.indices(vocab.words)
+    known = np.flatnonzero(rows >= 0)
+    syn0[known, :dim] = vectors.matrix[rows[known]]
+    return len(known)
+
+
 class Classifier:
     """Supervised text classification as fastText's ``supervised``, with its defaults.
 
@@ -85,6 +115,11 @@ class Classifier:
         per line).
     negative : noise labels per example with ``loss="ns"``.
     label_prefix : what starts a label token (``-label``, ``__label__``).
+    class_weight : ``None`` (every example alike, as fastText), ``"balanced"`` (each label
+        weighs as much in total), a mapping of label to weight, or the path of a file of
+        ``LABEL WEIGHT`` lines (see ``wordspace.class_weights``).
+    pretrained : a model (or its path, any readable format) whose vectors start the rows of
+        the words it knows (``-pretrainedVectors``); the dimension must be ``dim``.
     workers, seed : training threads (default: the CPUs) and the random seed.
 
     Example
@@ -108,6 +143,8 @@ class Classifier:
         loss: str = "softmax",
         negative: int = 5,
         label_prefix: str = LABEL_PREFIX,
+        class_weight: ClassWeight = None,
+        pretrained: InitModel | None = None,
         workers: int | None = None,
         seed: int = 1,
     ) -> None:
@@ -126,17 +163,26 @@ class Classifier:
         self.loss = p.one_of("loss", loss, CLASSIFIER_LOSSES)
         self.negative = p.positive_int("negative", negative, 10_000)
         self.label_prefix = label_prefix
+        named = isinstance(class_weight, str) and class_weight != "balanced"
+        if named and not os.path.isfile(class_weight):
+            raise ParameterError(
+                f"class_weight={class_weight!r} is neither 'balanced' nor a weights file"
+            )
+        self.class_weight = class_weight
+        self.pretrained = pretrained
         self.workers = bounded_workers(workers)
         self.seed = p.non_negative_int("seed", seed, 2**64 - 1)
         self.model: FastTextModel | None = None
         self.training: TrainingSummary | None = None
+        self.validation_scores: list[ValidationScore] = []
+        self.pretrained_words = 0
         self._predictor: Predictor | None = None
 
     def get_params(self) -> dict[str, Any]:
         """The hyperparameters, as given to the constructor."""
         names = (
             "dim", "lr", "epochs", "min_count", "word_ngrams", "bucket", "minn", "maxn",
-            "loss", "negative", "label_prefix", "workers", "seed",
+            "loss", "negative", "label_prefix", "class_weight", "pretrained", "workers", "seed",
         )  # fmt: skip
         return {name: getattr(self, name) for name in names}
 
@@ -144,8 +190,21 @@ class Classifier:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"Classifier({args})"
 
-    def fit(self, corpus: CorpusInput) -> Classifier:
-        """Learn from labelled lines (fastText's format: label tokens anywhere in a line)."""
+    def fit(
+        self,
+        corpus: CorpusInput,
+        *,
+        validation: str | os.PathLike | None = None,
+        on_validation: Callable[[ValidationScore], None] | None = None,
+    ) -> Classifier:
+        """Learn from labelled lines (fastText's format: label tokens anywhere in a line).
+
+        With ``validation`` (labelled lines), P@1 on it is measured after every epoch, kept
+        in ``validation_scores`` and given to ``on_validation``; epochs then end before the
+        next begins (a validation pass sees exactly that many epochs).
+        """
+        if validation is not None:
+            validation = _readable(validation)
         read = read_labelled_corpus(
             corpus, min_count=self.min_count, label_prefix=self.label_prefix,
             threads=self.workers,
@@ -171,6 +230,8 @@ class Classifier:
         rows[in_buckets] = n_words + bucket_rows[buckets]
         width = padded_width(self.dim)
         syn0 = initial_vectors(n_words + len(used), self.dim, self.seed, width)
+        if self.pretrained is not None:
+            self.pretrained_words = _pretrained_rows(self.pretrained, vocab, self.dim, syn0)
         label_counts = np.diff(encoded.label_offsets)
         most_labels = int(label_counts.max(initial=0))
         loss = prepare_loss(
@@ -181,6 +242,7 @@ class Classifier:
         lines = Lines(
             rows, row_offsets, encoded.labels, encoded.label_offsets, encoded.offsets,
             int(np.diff(row_offsets).max(initial=0)), most_labels, self.loss == "ova",
+            label_weights(self.class_weight, labels, self.label_prefix),
         )  # fmt: skip
         weights = Weights(syn0, out, 0)
         words_total = max(encoded.n_tokens * self.epochs, 1)
@@ -191,24 +253,40 @@ class Classifier:
                 weights, lines, loss.tables, schedule, Chunk(first, end, words_done, epoch, chunk)
             )
 
+        def validate(epoch: int) -> None:
+            model = self._fasttext_model(
+                vocab, labels, weights.input, weights, bucket_rows, encoded
+            )
+            scored = _score(Predictor(model, self.label_prefix), validation, 1)
+            result = ValidationScore(epoch + 1, scored.examples, scored.precision)
+            self.validation_scores.append(result)
+            if on_validation is not None:
+                on_validation(result)
+
         train_one(0, 0, 0, 0, 0)
+        self.validation_scores = []
         started = time.perf_counter()
         try:
             self.training = train(
                 encoded, train_one, epochs=self.epochs, workers=self.workers,
                 lr_start=self.lr, lr_end=0.0, shuffle_seed=self.seed,
+                epoch_done=validate if validation is not None else None,
             )  # fmt: skip
         except Diverged as diverged:
             raise TrainingDivergedError(
                 f"training diverged ({diverged}); lower lr (it was {self.lr:g})"
             ) from None
         self._seconds = time.perf_counter() - started
-        self.model = self._fasttext_model(vocab, labels, weights, bucket_rows, encoded)
+        matrix = narrowed(weights.input, self.dim)
+        self.model = self._fasttext_model(vocab, labels, matrix, weights, bucket_rows, encoded)
         self._predictor = Predictor(self.model, self.label_prefix)
         return self
 
-    def _fasttext_model(self, vocab, labels, weights, bucket_rows, encoded) -> FastTextModel:
-        matrix = narrowed(weights.input, self.dim)
+    def _fasttext_model(
+        self, vocab, labels, matrix, weights, bucket_rows, encoded
+    ) -> FastTextModel:
+        """The model of ``matrix`` (the input rows, possibly wider than ``dim``: their first
+        ``dim`` columns are read) and the current output rows."""
         output = np.ascontiguousarray(weights.output[:, : self.dim])
         if self.loss == "hs":
             # word2vec's tree (ours) labels a node's second child 0, fastText's 1: the same
@@ -239,14 +317,27 @@ class Classifier:
 
     def score(self, path: str | os.PathLike, k: int = 1) -> ClassifierScore:
         """N, P@k and R@k (and per-label figures) on labelled lines, as fastText's test."""
-        scores = []
-        for source in resolve_sources(str(path)):
-            with source.open() as stream:
-                scores.append(score_stream(self.predictor, stream, k))
-        return scores[0] if len(scores) == 1 else combine_scores(scores)
+        return _score(self.predictor, path, k)
 
     def save(self, path: str | os.PathLike) -> None:
         """Save natively (a folder that ``wordspace predict`` and ``load_model`` read)."""
         if self.model is None:
             raise NotFittedError("the classifier is not trained yet: call fit() first")
         save_native(self.model, path, config=self.get_params())
+
+
+def _readable(path: str | os.PathLike) -> str:
+    """``path`` as a string, checked to name readable files before training starts (it is
+    read once per epoch, so not stdin)."""
+    if str(path) == "-":
+        raise ParameterError("validation lines are read after every epoch: give a file, not -")
+    resolve_sources(str(path))
+    return str(path)
+
+
+def _score(predictor: Predictor, path: str | os.PathLike, k: int) -> ClassifierScore:
+    scores = []
+    for source in resolve_sources(str(path)):
+        with source.open() as stream:
+            scores.append(score_stream(predictor, stream, k))
+    return scores[0] if len(scores) == 1 else combine_scores(scores)
