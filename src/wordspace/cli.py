@@ -42,6 +42,7 @@ from wordspace.evaluate import evaluate_analogies, evaluate_similarity
 from wordspace.formats import Model, as_vectors, detect_format, load, load_model
 from wordspace.formats import convert as convert_model
 from wordspace.formats.native import json_safe, read_meta
+from wordspace.jsonl import LABELS_KEY, PROBABILITIES_KEY, predict_jsonl
 from wordspace.models.classifier import Classifier, ValidationScore
 from wordspace.models.fasttext import FastTextModel
 from wordspace.models.subword import FastText
@@ -541,6 +542,17 @@ def predict(
     label_prefix: Annotated[
         str, typer.Option(help="What starts a label token (left out of the input).")
     ] = LABEL_PREFIX,
+    jsonl: Annotated[
+        bool,
+        typer.Option(
+            "--jsonl",
+            help=f"Input lines are JSON objects: print each back with '{LABELS_KEY}' and "
+            f"'{PROBABILITIES_KEY}' added.",
+        ),
+    ] = False,
+    field: Annotated[
+        str, typer.Option(help="With --jsonl: the key of the text to classify.")
+    ] = "text",
 ) -> None:
     """Print each line's labels with their probabilities, as fastText's predict-prob.
 
@@ -548,10 +560,21 @@ def predict(
     labels are the same; lines are read and predicted in batches, never held whole.
     """
     predictor = _predictor(model, label_prefix)
+    k = _check_k(k)
+    if jsonl:
+        out = sys.stdout.buffer
+        for source in resolve_sources(input):
+            with source.open() as stream:
+                predict_jsonl(
+                    predictor, stream, out.write, field=field, k=k, threshold=threshold,
+                    workers=available_cpus(), name=source.name,
+                )  # fmt: skip
+        out.flush()
+        return
     names = predictor.label_names
     for source in resolve_sources(input):
         with source.open() as stream:
-            batches = predict_stream(predictor, stream, _check_k(k), threshold, available_cpus())
+            batches = predict_stream(predictor, stream, k, threshold, available_cpus())
             for ids, probs in batches:
                 sys.stdout.write(format_predictions(names, ids, probs))
     sys.stdout.flush()

@@ -99,6 +99,27 @@ def line_input_rows(ids, offsets, hashes, extra_offsets, extra_rows, eos, layout
 
 
 @njit(nogil=True, cache=True)
+def compact_line_rows(rows, nwords, bucket):
+    """Give the buckets in use compact rows: rewrite each bucket row ``nwords + b`` of
+    ``rows`` in place to ``nwords + bucket_rows[b]``, where the buckets in use are numbered
+    in increasing order; returns (buckets in use, ``bucket_rows``: int32 per bucket, -1 where
+    unused). Linear in ``rows`` and ``bucket``."""
+    bucket_rows = np.full(bucket, -1, dtype=np.int32)
+    for r in rows:
+        if r >= nwords:
+            bucket_rows[r - nwords] = 0
+    used = 0
+    for b in range(bucket):
+        if bucket_rows[b] == 0:
+            bucket_rows[b] = used
+            used += 1
+    for p in range(len(rows)):
+        if rows[p] >= nwords:
+            rows[p] = nwords + bucket_rows[rows[p] - nwords]
+    return used, bucket_rows
+
+
+@njit(nogil=True, cache=True)
 def train_lines(weights, lines, loss, schedule, chunk):
     """Train lines ``chunk.first:chunk.end``; returns (summed loss, examples). Lines without
     a label or without a row are skipped, as fastText skips them."""

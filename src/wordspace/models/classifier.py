@@ -27,10 +27,17 @@ from wordspace.classify import (
 )
 from wordspace.corpus import Corpus
 from wordspace.errors import NotFittedError, ParameterError, TrainingDivergedError
-from wordspace.extra_rows import ExtraRows, compact_buckets
+from wordspace.extra_rows import ExtraRows
 from wordspace.formats.fasttext import save_native
 from wordspace.formats.native import MAX_NGRAM
-from wordspace.kernels.supervised import Lines, line_input_rows, signed_word_hashes, train_lines
+from wordspace.kernels.numtext import gather_ranges
+from wordspace.kernels.supervised import (
+    Lines,
+    compact_line_rows,
+    line_input_rows,
+    signed_word_hashes,
+    train_lines,
+)
 from wordspace.kernels.word2vec import Chunk, Schedule, Weights
 from wordspace.losses import prepare_loss
 from wordspace.models import params as p
@@ -55,23 +62,26 @@ def _with_eos(vocab: Vocabulary, corpus: Corpus) -> tuple[Vocabulary, Corpus, in
     """The vocabulary with fastText's ``</s>`` (counted once per line, as fastText counts
     it), re-sorted by count, and the corpus re-encoded to it; returns ``</s>``'s id too."""
     n_lines = corpus.n_sentences
-    words = vocab.words
     counts = vocab.counts.astype(np.int64)
+    blob, offsets = vocab.blob, vocab.offsets
     eos = vocab.index(EOS)
     if eos >= 0:
         counts = counts.copy()
         counts[eos] += n_lines
-        all_words = words
     else:
-        all_words = [*words, EOS]
+        eos = len(counts)
+        eos_bytes = np.frombuffer(EOS.encode(), dtype=np.uint8)
+        blob = np.concatenate([blob, eos_bytes])
+        offsets = np.append(offsets, offsets[-1] + len(eos_bytes))
         counts = np.append(counts, n_lines)
     order = np.argsort(-counts, kind="stable")
-    merged = Vocabulary.from_words([all_words[i] for i in order], counts[order])
+    sorted_blob, sorted_offsets = gather_ranges(blob, offsets[:-1][order], offsets[1:][order])
+    merged = Vocabulary(sorted_blob, sorted_offsets, counts[order])
     position = np.empty(len(order), dtype=np.int32)
     position[order] = np.arange(len(order), dtype=np.int32)
     ids = position[corpus.ids]
     encoded = Corpus(ids, corpus.offsets, corpus.labels, corpus.label_offsets)
-    return merged, encoded, int(position[len(words) if eos < 0 else eos])
+    return merged, encoded, int(position[eos])
 
 
 @dataclass(frozen=True)
@@ -224,12 +234,9 @@ class Classifier:
             encoded.ids, encoded.offsets, hashes, extra.offsets, extra.rows, eos,
             (n_words, self.bucket, self.word_ngrams),
         )  # fmt: skip
-        in_buckets = rows >= n_words
-        buckets = rows[in_buckets] - n_words
-        used, bucket_rows = compact_buckets(buckets, self.bucket)
-        rows[in_buckets] = n_words + bucket_rows[buckets]
+        used, bucket_rows = compact_line_rows(rows, n_words, self.bucket)
         width = padded_width(self.dim)
-        syn0 = initial_vectors(n_words + len(used), self.dim, self.seed, width)
+        syn0 = initial_vectors(n_words + used, self.dim, self.seed, width)
         if self.pretrained is not None:
             self.pretrained_words = _pretrained_rows(self.pretrained, vocab, self.dim, syn0)
         label_counts = np.diff(encoded.label_offsets)
