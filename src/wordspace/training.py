@@ -278,7 +278,14 @@ def initial_vectors(n: int, dim: int, seed: int, width: int | None = None) -> np
     past ``dim`` (up to ``width``) are zero."""
     rng = np.random.default_rng(seed)
     vectors = np.zeros((n, width or dim), dtype=np.float32)
-    vectors[:, :dim] = (rng.random((n, dim), dtype=np.float32) * 2 - 1) / dim
+    # block by block, the same stream and arithmetic as one call: no matrix-sized temporaries
+    step = max(1, (1 << 20) // max(dim, 1))
+    for start in range(0, n, step):
+        block = rng.random((min(step, n - start), dim), dtype=np.float32)
+        block *= 2
+        block -= 1
+        block /= dim
+        vectors[start : start + len(block), :dim] = block
     return vectors
 
 
