@@ -583,8 +583,8 @@ def predict(
 def _predictor(path: str, label_prefix: str) -> Predictor:
     """The predictor of the classifier at ``path``; any other model is refused in one line."""
     model = load_model(path)
-    if not isinstance(model, FastTextModel) or model.labels is None:
-        raise ModelFileError(f"{path}: not a classifier (it holds word vectors, no labels)")
+    if not isinstance(model, FastTextModel):
+        raise ModelFileError(f"the model has no labels: it is not a classifier ({path})")
     return Predictor(model, label_prefix)
 
 
