@@ -232,3 +232,25 @@ def test_the_cli_prints_validation_scores_and_takes_class_weights(small_classifi
     assert result.returncode == 0, result.stderr
     assert "epoch 1/2: validation P@1" in result.stderr
     assert "epoch 2/2: validation P@1" in result.stderr
+
+
+@pytest.mark.parametrize("loss", ["softmax", "hs", "ova"])
+def test_predict_proba_gives_every_labels_probability_consistent_with_predict(loss):
+    train = require(SENTEVAL / "trec.train.txt")
+    model = Classifier(loss=loss, dim=10, word_ngrams=2, lr=0.25, epochs=3, workers=1).fit(train)
+    lines = [
+        line.split(" ", 1)[1] for line in (SENTEVAL / "trec.test.txt").read_text().splitlines()
+    ]
+    lines = lines[:200]
+    probs = model.predict_proba(lines)
+    assert probs.shape == (len(lines), len(model.classes_)) and probs.dtype == np.float32
+    assert np.all((probs >= 0) & (probs <= 1))
+    if loss != "ova":
+        np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-4)
+    top = [model.classes_[i] for i in probs.argmax(axis=1)]
+    predicted = model.predict(lines, k=1)
+    assert sum(t == p[0][0] for t, p in zip(top, predicted, strict=True)) >= len(lines) - 2
+    if loss == "softmax":
+        shown = np.array([p[0][1] for p in predicted])
+        np.testing.assert_allclose(probs.max(axis=1) + 1e-5, shown, atol=1e-4)
+    assert model.predict_proba([]).shape == (0, len(model.classes_))

@@ -30,6 +30,7 @@ from wordspace.errors import NotFittedError, ParameterError, TrainingDivergedErr
 from wordspace.extra_rows import ExtraRows
 from wordspace.formats.fasttext import save_native
 from wordspace.formats.native import MAX_NGRAM
+from wordspace.kernels.fasttext_lines import line_ends_of
 from wordspace.kernels.numtext import gather_ranges
 from wordspace.kernels.supervised import (
     Lines,
@@ -38,6 +39,7 @@ from wordspace.kernels.supervised import (
     signed_word_hashes,
     train_lines,
 )
+from wordspace.kernels.topk import fasttext_tree
 from wordspace.kernels.word2vec import Chunk, Schedule, Weights
 from wordspace.losses import prepare_loss
 from wordspace.models import params as p
@@ -322,6 +324,31 @@ class Classifier:
         """Top-``k`` (label, probability) of each line, best first, as fastText's."""
         return self.predictor.predict(lines, k=k, threshold=threshold)
 
+    @property
+    def classes_(self) -> list[str]:
+        """The labels, in the order of ``predict_proba``'s columns (most frequent first)."""
+        return self.predictor.label_names
+
+    def predict_proba(self, lines: Sequence[str]) -> np.ndarray:
+        """Every label's probability for each line (float32, lines x labels, columns in
+        ``classes_`` order): the softmax, each label's sigmoid (``ns``, ``ova``: they need not
+        sum to 1) or the product of the tree's node probabilities down each label's path
+        (``hs``), as fastText computes them before its ``+1e-5`` for printing. A line with no
+        known word or n-gram gets the probabilities of an empty bag."""
+        predictor = self.predictor
+        if any("\n" in line for line in lines):
+            raise ParameterError("a line to predict holds a newline: give one line per item")
+        n_labels = len(predictor.label_names)
+        if not lines:
+            return np.zeros((0, n_labels), dtype=np.float32)
+        joined = "".join(f"{line}\n" for line in lines)
+        text = np.frombuffer(joined.encode("utf-8", "surrogatepass"), np.uint8)
+        starts, ends = line_ends_of(text, 0, len(text))
+        hidden, _, _, _ = predictor.encode(text, starts, ends)
+        if self.loss != "hs":
+            return predictor.probabilities(hidden)
+        return _tree_probabilities(hidden, self.model.output, self.model.labels.counts)
+
     def score(self, path: str | os.PathLike, k: int = 1) -> ClassifierScore:
         """N, P@k and R@k (and per-label figures) on labelled lines, as fastText's test."""
         return _score(self.predictor, path, k)
@@ -348,3 +375,21 @@ def _score(predictor: Predictor, path: str | os.PathLike, k: int) -> ClassifierS
         with source.open() as stream:
             scores.append(score_stream(predictor, stream, k))
     return scores[0] if len(scores) == 1 else combine_scores(scores)
+
+
+def _tree_probabilities(hidden: np.ndarray, output: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Each leaf's probability in fastText's hierarchical softmax: from the root down, a left
+    child gets ``1 - sigmoid`` of its parent's score, a right child ``sigmoid``. Children
+    are numbered below their parents, so one pass from the root fills every node."""
+    left, right = fasttext_tree(counts.astype(np.int64))
+    n = len(counts)
+    node_prob = np.zeros((len(hidden), max(2 * n - 1, 1)), dtype=np.float64)
+    node_prob[:, 2 * n - 2] = 1.0
+    if n > 1:
+        scores = hidden.astype(np.float64) @ output[: n - 1].astype(np.float64).T
+        right_prob = 1.0 / (1.0 + np.exp(-scores))
+        for node in range(2 * n - 2, n - 1, -1):
+            parent = node_prob[:, node]
+            node_prob[:, right[node]] = parent * right_prob[:, node - n]
+            node_prob[:, left[node]] = parent * (1.0 - right_prob[:, node - n])
+    return node_prob[:, :n].astype(np.float32)
