@@ -2,9 +2,10 @@
 wordspace's ``Predictor``, on the same lines, in one run.
 
 Each runs in its own fresh process over the same file, model loaded first: fastText one
-``predict`` call per line (as its Python API offers), wordspace in batches of whole lines
-(``classify.predict_stream``) on one worker and on every CPU. Prints lines/s and checks that
-every line gets the same top label.
+``predict`` call per line and one call for the whole list of lines, wordspace in batches of
+whole lines (``classify.predict_stream``) on one worker and on every CPU, and the
+``wordspace predict`` command as a whole process (start-up, loading and printing included).
+Prints lines/s and checks that every line gets the same top label.
 
     python bench/predict_fasttext.py MODEL.bin LINES.txt [-k 1] [--repeat 4]
 """
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 
 FASTTEXT = textwrap.dedent(
     """
@@ -27,7 +29,10 @@ FASTTEXT = textwrap.dedent(
     lines = open(sys.argv[2], encoding="utf-8").read().split("\\n")[:-1]
     k = int(sys.argv[3])
     began = time.perf_counter()
-    top = [model.predict(line, k=k)[0] for line in lines]
+    if sys.argv[4] == "batch":
+        top = model.predict(lines, k=k)[0]
+    else:
+        top = [model.predict(line, k=k)[0] for line in lines]
     seconds = time.perf_counter() - began
     print(json.dumps({"seconds": seconds, "lines": len(lines),
                       "top": [t[0] if t else "" for t in top]}))
@@ -65,6 +70,18 @@ def run(script: str, *args: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def run_cli(model: str, path: str, k: int) -> dict:
+    """``wordspace predict MODEL LINES -k K``, timed from start to exit."""
+    command = [sys.executable, "-m", "wordspace", "predict", model, path, "-k", str(k)]
+    began = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - began
+    if result.returncode != 0:
+        raise SystemExit(result.stderr[-2000:])
+    out = result.stdout.splitlines()
+    return {"seconds": seconds, "lines": len(out), "top": [line.split(" ", 1)[0] for line in out]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("model")
@@ -79,11 +96,17 @@ def main() -> None:
         with open(path, "w", encoding="utf-8") as out:
             out.write(text * args.repeat)
         runs = {
-            "fastText predict, one call per line": run(FASTTEXT, args.model, path, str(args.k)),
+            "fastText predict, one call per line": run(
+                FASTTEXT, args.model, path, str(args.k), "line"
+            ),
+            "fastText predict, one call for all lines": run(
+                FASTTEXT, args.model, path, str(args.k), "batch"
+            ),
             "wordspace, 1 worker": run(WORDSPACE, args.model, path, str(args.k), "1"),
             f"wordspace, {os.cpu_count()} workers": run(
                 WORDSPACE, args.model, path, str(args.k), str(os.cpu_count())
             ),
+            "wordspace predict (CLI, whole process)": run_cli(args.model, path, args.k),
         }
     reference = next(iter(runs.values()))["top"]
     print("| predictor | lines | seconds | lines/s | top label as fastText's |")

@@ -143,14 +143,6 @@ def test_version_11_supervised_models_ignore_char_ngrams(supervised, tmp_path):
     assert not old.vectors()["qwertyuiop"].any()
 
 
-def test_quantized_models_are_refused_with_a_clear_message(supervised, tmp_path):
-    model, _ = supervised
-    model.quantize(qnorm=True, retrain=False, cutoff=0)
-    model.save_model(str(tmp_path / "q.ftz"))
-    with pytest.raises(ModelFileError, match=r"q\.ftz: quantized fastText models"):
-        read_fasttext_bin(tmp_path / "q.ftz")
-
-
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [

@@ -100,9 +100,8 @@ class Predictor:
             (labels.slots, labels.blob, labels.offsets),
         )
         self._prefix = np.frombuffer(label_prefix.encode("utf-8"), dtype=np.uint8).copy()
-        self._shape = (
-            len(words), minn, maxn, bucket, int(model.args["word_ngrams"])
-        )  # fmt: skip
+        pruned = model.pruned and ngrams.bucket_rows is not None
+        self._shape = (len(words), minn, maxn, bucket, int(model.args["word_ngrams"]), pruned)
         self._output = np.ascontiguousarray(model.output, dtype=np.float32)
         self.label_names = labels.words
         if loss == _HIERARCHICAL:

@@ -133,7 +133,7 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on
 ModelArg = Annotated[
     str,
     typer.Argument(
-        help="Model: native folder, word2vec .txt/.bin, fastText .bin/.vec.",
+        help="Model: native folder, word2vec .txt/.bin, fastText .bin/.ftz/.vec.",
         metavar="MODEL",
         show_default=False,
     ),
@@ -525,7 +525,7 @@ def predict(
     model: Annotated[
         str,
         typer.Argument(
-            help="A supervised fastText model (.bin, or its native folder).", metavar="MODEL"
+            help="A supervised fastText model (.bin, .ftz, or its native folder).", metavar="MODEL"
         ),
     ],
     input: Annotated[
@@ -593,7 +593,7 @@ def test_classifier(
     model: Annotated[
         str,
         typer.Argument(
-            help="A supervised fastText model (.bin, or its native folder).", metavar="MODEL"
+            help="A supervised fastText model (.bin, .ftz, or its native folder).", metavar="MODEL"
         ),
     ],
     data: Annotated[

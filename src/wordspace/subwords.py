@@ -28,13 +28,16 @@ class CharNgrams:
     ``vectors[bucket_rows[b]]``, or zeros where ``bucket_rows[b]`` is -1: the compact form
     of a model we trained, which stores rows only for the buckets its vocabulary's n-grams
     use (18% of 2M buckets for the 83,227 words of 20M words of Wikipedia); the others were
-    never trained.
+    never trained. ``pruned`` says that ``bucket_rows`` is the pruned index of a fastText
+    ``.ftz`` cut with ``-cutoff``: a bucket without a row is then left out of a word's mean,
+    as fastText leaves it, instead of counting as a zero row.
     """
 
     vectors: np.ndarray
     minn: int
     maxn: int
     bucket_rows: np.ndarray | None = None
+    pruned: bool = False
 
     @property
     def bucket(self) -> int:
@@ -64,6 +67,7 @@ class CharNgrams:
             self.vectors,
             self.bucket_map,
             self.bucket,
+            self.pruned and self.bucket_rows is not None,
             out,
         )
         return out

@@ -1,8 +1,9 @@
 """Reading and writing vectors in every supported format, and converting between them.
 
 Formats: ``native`` (a folder, memory-mapped), ``word2vec-txt`` and ``word2vec-bin`` (the C
-tool's and gensim's), ``fasttext-bin`` (Facebook's model, with n-grams for unknown words) and
-``fasttext-vec`` (fastText's text vectors, the word2vec text layout).
+tool's and gensim's), ``fasttext-bin`` (Facebook's model, with n-grams for unknown words; its
+quantized ``.ftz`` form is read too, found by content like the ``.bin``) and ``fasttext-vec``
+(fastText's text vectors, the word2vec text layout).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from wordspace.errors import ModelFileError, ParameterError
+from wordspace.errors import ModelFileError, OutputError, ParameterError
 from wordspace.formats import fasttext
 from wordspace.formats.files import model_path, read_head, regular_file
 from wordspace.formats.native import is_native, load_vectors, read_meta, save_vectors
@@ -60,7 +61,8 @@ def output_format(path: str | os.PathLike, source: Model) -> str:
     """The format a file name asks for: ``.txt`` word2vec text, ``.vec`` fastText text,
     ``.bin`` fastText's model for fastText sources and word2vec binary otherwise, and a name
     without these suffixes a native folder. A further ``.gz`` has the word2vec layouts
-    written gzip-compressed (a fastText ``.bin`` is always written plain, to be mapped)."""
+    written gzip-compressed (a fastText ``.bin`` is always written plain, to be mapped).
+    ``.ftz`` is refused: quantized models are read, never written."""
     name = Path(path).name.removesuffix(".gz")
     if name.endswith(".txt"):
         return "word2vec-txt"
@@ -68,6 +70,11 @@ def output_format(path: str | os.PathLike, source: Model) -> str:
         return "fasttext-vec"
     if name.endswith(".bin"):
         return "fasttext-bin" if isinstance(source, FastTextModel) else "word2vec-bin"
+    if name.endswith(".ftz"):
+        raise OutputError(
+            f"{path}: wordspace reads quantized fastText models (.ftz) but does not write "
+            "them; name a .bin (dense fastText) or a folder (native)"
+        )
     return "native"
 
 
@@ -79,8 +86,8 @@ def _check_format(name: str | None) -> None:
 def load_model(
     path: str | os.PathLike, *, format: str | None = None, mmap: bool = True, verify: bool = False
 ) -> Model:
-    """Load whatever ``path`` holds: a FastTextModel for fastText models (native or ``.bin``),
-    Vectors otherwise."""
+    """Load whatever ``path`` holds: a FastTextModel for fastText models (native, ``.bin`` or
+    ``.ftz``), Vectors otherwise."""
     _check_format(format)
     fmt = format or detect_format(path)
     if fmt == "native":
@@ -140,8 +147,9 @@ def first_words(model: Model, limit: int) -> Model:
         rows = np.concatenate([model.input[:limit], model.input[model.nwords :]])
         output = model.output if model.labels is not None else model.output[:limit]
         return FastTextModel(
-            model.args, words, rows, output, model.labels, model.ntokens, model.version
-        )
+            model.args, words, rows, output, model.labels, model.ntokens, model.version,
+            model.bucket_rows, pruned=model.pruned,
+        )  # fmt: skip
     return Vectors(words, np.asarray(vectors.matrix[:limit]), vectors.ngrams)
 
 

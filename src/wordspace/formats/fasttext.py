@@ -1,16 +1,26 @@
-"""Facebook fastText's binary model format (``.bin``, versions 11 and 12).
+"""Facebook fastText's binary model format (``.bin`` and quantized ``.ftz``, versions 11, 12).
 
 Layout, all little-endian: magic int32 793712314, version int32; the training arguments
 (twelve int32 and a float64); the dictionary (size, nwords, nlabels as int32, ntokens and
 the pruned-index size as int64, then one record per entry: the word, NUL, count int64, type
-int8, then the pruned-index pairs); a bool "quantized input"; the input matrix (rows, cols
-as int64, then float32 values: one row per word, then one per hashed n-gram bucket); a bool
-"quantized output"; the output matrix (one row per word, or per label for classifiers).
+int8, then as many pruned-index pairs as the size says when it is positive); a bool
+"quantized input"; the input matrix (rows, cols as int64, then float32 values: one row per
+word, then one per hashed n-gram bucket); a bool "quantized output"; the output matrix (one
+row per word, or per label for classifiers).
 
-Reading maps both matrices straight from the file, so opening a multi-gigabyte model costs
-almost no memory until vectors are used; only the composed vectors of vocabulary words are
-computed into RAM, after checking that it is available. Quantized models (``.ftz``) are
-refused for now.
+A ``.ftz`` (``fasttext quantize``) has the same layout with the input matrix, and with
+"quantized output" the output matrix too, product-quantized (``wordspace.formats.quantized``
+gives that layout); a pruned-index size of -1 means not pruned, 0 or more that ``-cutoff``
+kept the words and buckets of largest norm: the input matrix then has a row per kept word
+and kept bucket, and the pairs map each kept bucket to its row. fastText refuses a pruned
+dictionary with a dense matrix, and so does this reader.
+
+Reading maps dense matrices straight from the file, so opening a multi-gigabyte model costs
+almost no memory until vectors are used; only the composed vectors of vocabulary words, and
+the decoded rows of quantized matrices (small: a ``.ftz`` is a compressed model), are
+computed into RAM, after checking that it is available. A pruned model keeps its bucket
+map with ``pruned=True`` (a dropped bucket is left out of a bag, not a zero row): it is
+saved natively as it is, but not written back as a dense ``.bin``, which cannot express it.
 """
 
 from __future__ import annotations
@@ -22,9 +32,11 @@ from typing import Any
 
 import numpy as np
 
-from wordspace.errors import ModelFileError
+from wordspace.errors import OutputError
 from wordspace.fileio import atomic_file
 from wordspace.formats.files import compression, regular_file
+from wordspace.formats.files import file_error as _fail
+from wordspace.formats.files import read_record as _take
 from wordspace.formats.native import (
     META,
     load_array,
@@ -34,6 +46,7 @@ from wordspace.formats.native import (
     save_vectors,
     vocab_arrays,
 )
+from wordspace.formats.quantized import bucket_map, read_pruned_index, read_quantized
 from wordspace.kernels import dictionary as kd
 from wordspace.kernels.numtext import gather_ranges
 from wordspace.kernels.utf8 import repair_strings
@@ -66,17 +79,6 @@ MODEL_NAMES = {1: "cbow", 2: "skipgram", 3: "supervised"}
 _DICT_HEADER = np.dtype([("size", "<i4"), ("nwords", "<i4"), ("nlabels", "<i4")])
 _MAX_DIM = 1 << 16
 _MAX_NGRAM = 64
-
-
-def _fail(path: Path, problem: str) -> ModelFileError:
-    return ModelFileError(f"{path}: {problem}")
-
-
-def _take(path: Path, buf: np.ndarray, pos: int, dtype: np.dtype, what: str) -> np.ndarray:
-    end = pos + dtype.itemsize
-    if end > len(buf):
-        raise _fail(path, f"file ends inside the {what} (truncated?)")
-    return np.frombuffer(bytes(buf[pos:end]), dtype=dtype)[0]
 
 
 def _matrix(
@@ -136,7 +138,9 @@ def _check_args(path: Path, args: dict[str, Any]) -> None:
 
 def read_fasttext_bin(path: str | os.PathLike, *, mmap: bool = True) -> FastTextModel:
     """Read a Facebook fastText ``.bin`` model (versions 11 and 12, unsupervised or
-    supervised). The matrices are memory-mapped from the file unless ``mmap=False``."""
+    supervised) or a quantized ``.ftz`` one. Dense matrices are memory-mapped from the file
+    unless ``mmap=False``; quantized ones are decoded into dense float32 rows, each element
+    what fastText adds for it, so that predictions equal fastText's."""
     path = regular_file(path)
     buf = _map(path)
     head = np.dtype([("magic", "<i4"), ("version", "<i4")])
@@ -172,21 +176,35 @@ def read_fasttext_bin(path: str | os.PathLike, *, mmap: bool = True) -> FastText
         raise _fail(path, f"file ends inside dictionary entry {done + 1} of {size} (truncated?)")
     if np.any(types[:nwords] != 0) or np.any(types[nwords:] != 1):
         raise _fail(path, "dictionary entries are not words followed by labels")
+    pairs = np.zeros((0, 2), dtype=np.int64)
     if pruned > 0:
-        pos += 8 * pruned
-    quantized = _take(path, buf, pos, np.dtype("u1"), "matrix flag")
-    if quantized:
-        raise _fail(path, "quantized fastText models (.ftz) are not supported yet")
+        pairs, pos = read_pruned_index(path, buf, pos, pruned)
+    quantized = bool(_take(path, buf, pos, np.dtype("u1"), "matrix flag"))
+    pos += 1
+    bucket_rows = None
     expected_rows = nwords + args["bucket"]
-    input_matrix, pos = _matrix(path, buf, pos + 1, "input", expected_rows, args["dim"], mmap)
-    quantized_out = _take(path, buf, pos, np.dtype("u1"), "matrix flag")
-    if quantized_out:
-        raise _fail(path, "quantized fastText models (.ftz) are not supported yet")
+    if pruned >= 0:  # fastText's isPruned: `quantize -cutoff` cut the dictionary
+        if not quantized:
+            raise _fail(path, "its dictionary is pruned but its input matrix is not quantized")
+        bucket_rows = bucket_map(path, pairs, args["bucket"], len(pairs))
+        expected_rows = nwords + len(pairs)
+    if quantized:
+        input_matrix, pos = read_quantized(path, buf, pos, "input", expected_rows, args["dim"])
+    else:
+        input_matrix, pos = _matrix(path, buf, pos, "input", expected_rows, args["dim"], mmap)
+    quantized_out = bool(_take(path, buf, pos, np.dtype("u1"), "matrix flag"))
+    pos += 1
     out_rows = nlabels if args["model"] == 3 else nwords
-    output_matrix, pos = _matrix(path, buf, pos + 1, "output", out_rows, args["dim"], mmap)
+    if quantized and quantized_out:
+        output_matrix, pos = read_quantized(path, buf, pos, "output", out_rows, args["dim"])
+    else:
+        output_matrix, pos = _matrix(path, buf, pos, "output", out_rows, args["dim"], mmap)
     words = _vocabulary(buf, starts[:nwords], ends[:nwords], counts[:nwords])
     labels = _vocabulary(buf, starts[nwords:], ends[nwords:], counts[nwords:]) if nlabels else None
-    return FastTextModel(args, words, input_matrix, output_matrix, labels, ntokens, version)
+    return FastTextModel(
+        args, words, input_matrix, output_matrix, labels, ntokens, version, bucket_rows,
+        pruned=bucket_rows is not None,
+    )  # fmt: skip
 
 
 def _write_matrix(
@@ -205,7 +223,17 @@ def _write_matrix(
 
 def write_fasttext_bin(model: FastTextModel, path: str | os.PathLike) -> None:
     """Write ``model`` as a fastText ``.bin`` (version 12) that ``fasttext.load_model`` and
-    gensim's ``load_facebook_model`` read, atomically."""
+    gensim's ``load_facebook_model`` read, atomically.
+
+    A pruned model (read from a ``.ftz`` quantized with ``-cutoff``) whose n-gram buckets
+    are used is refused: a dense ``.bin`` has a row for every bucket, and fastText would
+    average the dropped ones in as zero rows where the pruned model leaves them out."""
+    if model.pruned and uses_buckets(model.args):
+        raise OutputError(
+            f"{path}: a pruned fastText model (a .ftz quantized with -cutoff) cannot be "
+            "written as a dense .bin, which would count its dropped n-gram buckets as zero "
+            "rows; keep the .ftz or save it natively"
+        )
     args = np.zeros(1, dtype=ARGS)
     for name in ARGS.names:
         args[name] = model.args[name]
@@ -229,25 +257,35 @@ def write_fasttext_bin(model: FastTextModel, path: str | os.PathLike) -> None:
         _write_matrix(handle, output.shape, lambda start, end: output[start:end])
 
 
+def uses_buckets(args: dict[str, Any]) -> bool:
+    """Whether a model with these arguments puts n-gram bucket rows in a line's (or word's)
+    bag: word n-grams (``word_ngrams`` > 1) or character n-grams (``maxn`` > 0), hashed into
+    ``bucket`` > 0 buckets."""
+    return args["bucket"] > 0 and (args["word_ngrams"] > 1 or args["maxn"] > 0)
+
+
 def save_native(model: FastTextModel, path: str | os.PathLike, **meta: Any) -> None:
     """Save a whole fastText model in the native format: the composed word vectors (for
     memory-mapped queries), the input and output matrices (and the bucket map of a compact
-    one), words and labels, arguments, and any further ``meta`` entries (a trained model's
-    configuration and training figures)."""
+    one, with whether it is a pruned one), words and labels, arguments, and any further
+    ``meta`` entries (a trained model's configuration and training figures)."""
     extra = {"input": model.input, "output": model.output}
     if model.bucket_rows is not None:
         extra["ngram_rows"] = model.bucket_rows
     if model.labels is not None:
         extra |= vocab_arrays(model.labels, prefix="labels")
     fasttext = {"args": model.args, "ntokens": model.ntokens, "version": model.version}
+    if model.pruned:
+        fasttext["pruned"] = True
     save_vectors(
         model.vectors(), path, kind="fasttext", fasttext=fasttext, extra_arrays=extra, **meta
     )
 
 
-def _native_info(meta_path: Path, meta: dict[str, Any]) -> tuple[dict[str, Any], int, int]:
-    """The "fasttext" entry of a native model's meta.json: (args, ntokens, version), each
-    checked for type and plausibility so that loading cannot fail later on a missing key."""
+def _native_info(meta_path: Path, meta: dict[str, Any]) -> tuple[dict[str, Any], int, int, bool]:
+    """The "fasttext" entry of a native model's meta.json: (args, ntokens, version, pruned),
+    each checked for type and plausibility so that loading cannot fail later on a missing
+    key ("pruned" may be absent: false)."""
     info = meta.get("fasttext")
     if not isinstance(info, dict) or not isinstance(info.get("args"), dict):
         raise _fail(meta_path, '"fasttext" must be an object with "args", "ntokens", "version"')
@@ -260,8 +298,11 @@ def _native_info(meta_path: Path, meta: dict[str, Any]) -> tuple[dict[str, Any],
     for key in ("ntokens", "version"):
         if not isinstance(info.get(key), int) or isinstance(info.get(key), bool):
             raise _fail(meta_path, f"fasttext.{key} must be an integer, got {info.get(key)!r:.40}")
+    pruned = info.get("pruned", False)
+    if not isinstance(pruned, bool):
+        raise _fail(meta_path, f"fasttext.pruned must be true or false, got {pruned!r:.40}")
     _check_args(meta_path, args)
-    return args, info["ntokens"], info["version"]
+    return args, info["ntokens"], info["version"], pruned
 
 
 def load_native(
@@ -272,7 +313,7 @@ def load_native(
     meta = read_meta(path)
     if meta.get("kind") != "fasttext":
         raise _fail(Path(path), "not a fastText model (it holds plain vectors)")
-    args, ntokens, version = _native_info(Path(path) / META, meta)
+    args, ntokens, version, pruned = _native_info(Path(path) / META, meta)
     vectors = load_vectors(path, mmap=mmap, verify=verify)
     labels = None
     if "labels_blob" in meta["arrays"]:
@@ -299,8 +340,13 @@ def load_native(
             f"differ from its fastText arguments (bucket {args['bucket']:,}, "
             f"minn {args['minn']}, maxn {args['maxn']})",
         )
+    if pruned and bucket_rows is None and args["bucket"] > 0:
+        raise _fail(Path(path), "it is a pruned fastText model without its ngram_rows")
+    if ngrams is not None and ngrams.pruned != pruned:
+        raise _fail(Path(path), "its subwords.pruned and fasttext.pruned disagree")
     model = FastTextModel(
-        args, vectors.vocab, input_matrix, output_matrix, labels, ntokens, version, bucket_rows
-    )
+        args, vectors.vocab, input_matrix, output_matrix, labels, ntokens, version,
+        bucket_rows, pruned,
+    )  # fmt: skip
     model._vectors = vectors
     return model

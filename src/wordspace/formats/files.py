@@ -58,6 +58,20 @@ def regular_file(path: str | os.PathLike) -> Path:
     return target
 
 
+def file_error(path: Path, problem: str) -> ModelFileError:
+    """The one-line error of a model file that is corrupt or foreign: ``PATH: problem``."""
+    return ModelFileError(f"{path}: {problem}")
+
+
+def read_record(path: Path, buf: np.ndarray, pos: int, dtype: np.dtype, what: str) -> np.void:
+    """The record of ``dtype`` at byte ``pos`` of a model file's bytes ``buf``, or a
+    ModelFileError saying that the file ends inside ``what``."""
+    end = pos + dtype.itemsize
+    if pos < 0 or end > len(buf):
+        raise file_error(path, f"file ends inside the {what} (truncated?)")
+    return np.frombuffer(bytes(buf[pos:end]), dtype=dtype)[0]
+
+
 def compression(head: bytes) -> str | None:
     """The compression that a file's first bytes show ("gzip", "bzip2", "xz", "zstd"), or None."""
     if head.startswith(GZIP_MAGIC):

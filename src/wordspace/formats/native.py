@@ -167,6 +167,8 @@ def _subwords_problem(subwords: object) -> str | None:
         value = subwords.get(key)
         if not (_is_int(value) and 0 <= value <= MAX_NGRAM):
             return f".{key} must be an integer from 0 to {MAX_NGRAM}, got {_shown(value)}"
+    if not isinstance(subwords.get("pruned", False), bool):
+        return f".pruned must be true or false, got {_shown(subwords['pruned'])}"
     return None
 
 
@@ -392,6 +394,8 @@ def save_vectors(vectors: Vectors, path: str | os.PathLike, **meta: Any) -> None
             arrays["ngram_rows"] = vectors.ngrams.bucket_rows
     if vectors.ngrams is not None:
         meta["subwords"] = {"minn": vectors.ngrams.minn, "maxn": vectors.ngrams.maxn}
+        if vectors.ngrams.pruned:
+            meta["subwords"]["pruned"] = True
     meta = {"kind": "vectors", "vocab_size": len(vectors), "dim": vectors.dim, **meta}
     save_arrays(path, arrays, meta)
 
@@ -411,7 +415,8 @@ def _ngrams(path, meta, matrix_rows: int, *, mmap: bool, verify: bool) -> CharNg
             raise ModelFileError(
                 f"{path}: ngram_rows points past the {len(rows):,} n-gram rows the model holds"
             )
-    return CharNgrams(rows, int(subwords["minn"]), int(subwords["maxn"]), bucket_rows)
+    pruned = subwords.get("pruned", False)
+    return CharNgrams(rows, int(subwords["minn"]), int(subwords["maxn"]), bucket_rows, pruned)
 
 
 def load_vectors(path: str | os.PathLike, *, mmap: bool = True, verify: bool = False) -> Vectors:

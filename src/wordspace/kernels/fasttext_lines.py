@@ -78,10 +78,12 @@ def line_hidden(
     ``words`` and ``labels`` are (slots, blob, offsets) of the vocabularies; word ``w``'s
     n-gram rows are ``word_rows[word_offsets[w]:word_offsets[w + 1]]``; ``prefix`` (bytes)
     marks labels not in the label set; ``model`` is (nwords, minn, maxn, bucket,
-    word_ngrams); ``matrices`` is (word rows, n-gram rows, bucket map or empty), as
-    ``hidden_of_rows`` takes them.
+    word_ngrams, pruned); ``matrices`` is (word rows, n-gram rows, bucket map or empty), as
+    ``hidden_of_rows`` takes them. With ``pruned`` (a ``.ftz`` cut with ``-cutoff``) a
+    bucket the map drops is left out of the line, as fastText's ``pushHash`` leaves it out,
+    instead of counting as a zero row.
     """
-    nwords, minn, maxn, bucket, word_ngrams = model
+    nwords, minn, maxn, bucket, word_ngrams, pruned = model
     w_slots, w_blob, w_offsets = words
     l_slots, l_blob, l_offsets = labels
     n_lines = len(line_starts)
@@ -165,10 +167,26 @@ def line_hidden(
             if n + n_hashes * (word_ngrams - 1) > len(rows):
                 rows = _grow(rows, n + n_hashes * (word_ngrams - 1))
             n = add_word_ngrams(hashes, n_hashes, word_ngrams, nwords, bucket, rows, n)
+        if pruned:
+            n = drop_pruned_buckets(rows, n, nwords, matrices[2])
         counts[i] = n
         label_offsets[i + 1] = n_gold
         hidden_of_rows(rows, n, matrices, nwords, out, i)
     return counts, label_offsets, gold[:n_gold].copy()
+
+
+@njit(nogil=True, cache=True, inline="always")
+def drop_pruned_buckets(rows, n, nwords, bucket_rows):
+    """Remove from ``rows[:n]``, in place and keeping their order, the n-gram rows whose
+    bucket ``bucket_rows`` maps to -1; returns how many rows are left."""
+    kept = 0
+    for p in range(n):
+        r = rows[p]
+        if r >= nwords and bucket_rows[r - nwords] < 0:
+            continue
+        rows[kept] = r
+        kept += 1
+    return kept
 
 
 @njit(nogil=True, cache=True)

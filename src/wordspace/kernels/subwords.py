@@ -30,22 +30,25 @@ def _wrapped(word, start, end, buf):
 @njit(nogil=True, cache=True, inline="always")
 def _add_ngram_row(ngrams, bucket_rows, bucket, out, w):
     """``out[w] += `` the row of n-gram bucket ``bucket``: ``ngrams[bucket]``, or with a
-    bucket map ``ngrams[bucket_rows[bucket]]`` (nothing for a bucket that has no row)."""
+    bucket map ``ngrams[bucket_rows[bucket]]`` (nothing for a bucket that has no row).
+    Returns whether a row was added."""
     row = bucket
     if len(bucket_rows):
         row = bucket_rows[bucket]
         if row < 0:
-            return
+            return False
     for k in range(out.shape[1]):
         out[w, k] += ngrams[row, k]
+    return True
 
 
 @njit(nogil=True, cache=True)
-def ngram_vector(word, minn, maxn, ngrams, bucket_rows, bucket, out):
+def ngram_vector(word, minn, maxn, ngrams, bucket_rows, bucket, pruned, out):
     """fastText's vector for an out-of-vocabulary word: the mean of its n-gram rows (zeros
     when it has none). ``word`` holds its UTF-8 bytes; ``bucket`` is the number of buckets
-    and ``bucket_rows`` maps each to its row of ``ngrams`` (-1: none, a zero row), or is
-    empty when ``ngrams`` has a row per bucket. Returns the number of n-grams."""
+    and ``bucket_rows`` maps each to its row of ``ngrams`` (-1: none, a zero row; with
+    ``pruned``, a bucket left out of the mean, as fastText's ``pushHash`` leaves it), or is
+    empty when ``ngrams`` has a row per bucket. Returns the number of n-grams averaged."""
     buf = np.empty(len(word) + 2, dtype=np.uint8)
     n = _wrapped(word, 0, len(word), buf)
     ids = np.empty(n * max(maxn, 1), dtype=np.int64)
@@ -53,22 +56,24 @@ def ngram_vector(word, minn, maxn, ngrams, bucket_rows, bucket, out):
     row = out.reshape((1, out.shape[0]))
     for k in range(out.shape[0]):
         out[k] = 0.0
+    used = 0
     for j in range(count):
-        _add_ngram_row(ngrams, bucket_rows, ids[j], row, 0)
-    if count > 0:
-        scale = np.float32(1.0 / count)
+        if _add_ngram_row(ngrams, bucket_rows, ids[j], row, 0) or not pruned:
+            used += 1
+    if used > 0:
+        scale = np.float32(1.0 / used)
         for k in range(out.shape[0]):
             out[k] *= scale
-    return count
+    return used
 
 
 @njit(nogil=True, cache=True)
 def compose_vocabulary(
-    blob, offsets, skip_ngrams, word_rows, ngrams, bucket_rows, bucket, minn, maxn, out
+    blob, offsets, skip_ngrams, word_rows, ngrams, bucket_rows, bucket, pruned, minn, maxn, out
 ):
     """fastText's vector of every vocabulary word: the mean of its own row and its n-gram
-    rows (``skip_ngrams[w]`` marks words such as ``</s>`` that have no n-grams; ``bucket``
-    and ``bucket_rows`` as in ``ngram_vector``)."""
+    rows (``skip_ngrams[w]`` marks words such as ``</s>`` that have no n-grams; ``bucket``,
+    ``bucket_rows`` and ``pruned`` as in ``ngram_vector``)."""
     longest = 0
     for w in range(len(offsets) - 1):
         longest = max(longest, offsets[w + 1] - offsets[w])
@@ -82,8 +87,10 @@ def compose_vocabulary(
         if not skip_ngrams[w]:
             n = _wrapped(blob, offsets[w], offsets[w + 1], buf)
             count = char_ngram_buckets(buf, n, minn, maxn, bucket, ids)
+        used = 0
         for j in range(count):
-            _add_ngram_row(ngrams, bucket_rows, ids[j], out, w)
-        scale = np.float32(1.0 / (count + 1))
+            if _add_ngram_row(ngrams, bucket_rows, ids[j], out, w) or not pruned:
+                used += 1
+        scale = np.float32(1.0 / (used + 1))
         for k in range(dim):
             out[w, k] *= scale

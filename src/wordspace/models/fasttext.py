@@ -82,6 +82,7 @@ class FastTextModel:
             int(self.args["minn"]),
             int(self.args["maxn"]),
             self.bucket_rows,
+            self.pruned,
         )
 
     def dense_input(self, start: int, end: int) -> np.ndarray:
@@ -127,6 +128,7 @@ class FastTextModel:
                 ngrams.vectors,
                 ngrams.bucket_map,
                 ngrams.bucket,
+                ngrams.pruned and ngrams.bucket_rows is not None,
                 ngrams.minn,
                 ngrams.maxn,
                 composed,
