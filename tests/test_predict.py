@@ -35,6 +35,8 @@ EDGE_LINES = [
     "many     spaces    between",
     "What is the capital of France ?",
     "a",
+    "a literal </s> and __label__NUM in the middle of a line",
+    " ".join(["How many unseenwordy people live in the city ?"] * 300),
 ]
 SETTINGS = {
     "softmax-bigrams": {"wordNgrams": 2, "dim": 10, "lr": 0.25},

@@ -20,10 +20,12 @@ import numpy as np
 from wordspace.errors import ModelFileError, ParameterError
 from wordspace.extra_rows import ExtraRows
 from wordspace.kernels.fasttext_lines import line_ends_of, line_hidden
+from wordspace.kernels.prediction_lines import prediction_lines
 from wordspace.kernels.topk import fasttext_top_k, fasttext_tree, fasttext_tree_top_k
 from wordspace.models.fasttext import EOS, FastTextModel
 from wordspace.subwords import NO_BUCKET_MAP
 from wordspace.text.sources import iter_chunks
+from wordspace.vocab import Vocabulary
 
 LABEL_PREFIX = "__label__"
 """fastText's default label prefix (its ``.bin`` does not record the one it trained with)."""
@@ -228,13 +230,19 @@ def predict_stream(
             yield pending.popleft().result()
 
 
-def format_predictions(names: list[str], ids: np.ndarray, probs: np.ndarray) -> str:
+def format_predictions(labels: Vocabulary, ids: np.ndarray, probs: np.ndarray) -> bytes:
     """Lines as fastText's ``predict-prob`` prints them: each label and its probability
-    (six significant digits), best first; an empty line where nothing is predicted."""
+    (``%.6g``), best first; an empty line where nothing is predicted. Written by a compiled
+    pass; a batch holding a probability within a millionth of a digit of a rounding tie is
+    written by Python's formatting instead, which rounds the binary value exactly."""
+    text, exact = prediction_lines(labels.blob, labels.offsets, ids, probs)
+    if exact:
+        return text.tobytes()
+    names = labels.words
     return "".join(
         " ".join(f"{names[i]} {p:.6g}" for i, p in zip(row, prob, strict=True) if i >= 0) + "\n"
         for row, prob in zip(ids.tolist(), probs.tolist(), strict=True)
-    )
+    ).encode("utf-8", "surrogatepass")
 
 
 @dataclass

@@ -571,13 +571,13 @@ def predict(
                 )  # fmt: skip
         out.flush()
         return
-    names = predictor.label_names
+    out = sys.stdout.buffer
     for source in resolve_sources(input):
         with source.open() as stream:
             batches = predict_stream(predictor, stream, k, threshold, available_cpus())
             for ids, probs in batches:
-                sys.stdout.write(format_predictions(names, ids, probs))
-    sys.stdout.flush()
+                out.write(format_predictions(predictor.model.labels, ids, probs))
+    out.flush()
 
 
 def _predictor(path: str, label_prefix: str) -> Predictor:

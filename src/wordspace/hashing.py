@@ -79,6 +79,20 @@ def _fasttext_step(h, byte):
     return ((h ^ signed) * _FNV32_PRIME) & _LOW32
 
 
+@njit(nogil=True, cache=True, inline="always")
+def both_hashes(buf, start, end):
+    """(``hash_bytes``, ``fasttext_hash``) of ``buf[start:end]`` in one pass over the bytes:
+    a token's vocabulary slot and its fastText word n-gram hash."""
+    h = FNV64_OFFSET
+    f = _FNV32_OFFSET
+    for i in range(start, end):
+        byte = buf[i]
+        h ^= np.uint64(byte)
+        h *= FNV64_PRIME
+        f = _fasttext_step(f, byte)
+    return fmix64(h), f
+
+
 @njit(nogil=True, cache=True)
 def fasttext_hash(buf, start, end):
     """fastText's 32-bit FNV-1a hash of ``buf[start:end]``, sign-extension quirk included."""

@@ -39,8 +39,14 @@ def lookup(slots, blob, offsets, key, start, end):
     Probing stops at an empty slot and, whatever the table holds (a corrupt file may leave
     none empty), after visiting every slot once.
     """
+    return lookup_hashed(slots, blob, offsets, key, start, end, hash_bytes(key, start, end))
+
+
+@njit(nogil=True, cache=True, inline="always")
+def lookup_hashed(slots, blob, offsets, key, start, end, h):
+    """``lookup`` of a word whose ``hash_bytes`` is already known as ``h``."""
     mask = len(slots) - 1
-    slot = np.int64(hash_bytes(key, start, end) & np.uint64(mask))
+    slot = np.int64(h & np.uint64(mask))
     for _ in range(len(slots)):
         w = slots[slot]
         if w < 0:

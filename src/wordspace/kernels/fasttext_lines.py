@@ -1,7 +1,8 @@
 """A line of text as fastText's supervised models read it: compiled, many lines per call.
 
 fastText (``Dictionary::getLine``) splits a line on its whitespace bytes, ends it with the
-end-of-sentence token ``</s>`` (its ``predict`` adds the newline that becomes it), and turns
+end-of-sentence token ``</s>`` (its ``predict`` adds the newline that becomes it; a literal
+``</s>`` token ends the line there, and its Python ``predict`` ignores the rest), and turns
 each word into input rows: a vocabulary word gives its row and its character n-gram rows, an
 unknown word its character n-grams only, a label token nothing; then every run of up to
 ``word_ngrams`` consecutive words adds the bucket of its hash,
@@ -15,12 +16,17 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from wordspace.hashing import char_ngram_buckets, fasttext_hash
-from wordspace.vocab import lookup
+from wordspace.hashing import both_hashes, bytes_equal, char_ngram_buckets, fasttext_hash
+from wordspace.kernels.prefetch import prefetch_item, prefetch_row
+from wordspace.vocab import lookup, lookup_hashed
 
 _WORD_NGRAM_PRIME = np.uint64(116049371)
 _LT = 60
 _GT = 62
+_LOOKAHEAD = 8
+"""Tokens ahead whose vocabulary slot is prefetched."""
+_ROW_LOOKAHEAD = 16
+"""Rows ahead that are prefetched while a line's rows are summed."""
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -62,6 +68,18 @@ def _grow(rows, needed):
     return bigger
 
 
+@njit(nogil=True, cache=True, inline="always")
+def _has_prefix(key, start, end, prefix):
+    """Whether ``key[start:end]`` begins with the bytes of ``prefix``."""
+    m = len(prefix)
+    if end - start < m:
+        return False
+    for k in range(m):
+        if key[start + k] != prefix[k]:
+            return False
+    return True
+
+
 @njit(nogil=True, cache=True)
 def line_hidden(
     text, line_starts, line_ends, words, labels, word_offsets, word_rows, prefix, model,
@@ -75,6 +93,12 @@ def line_hidden(
     offsets, label ids), as fastText's ``test`` reads them. Rows are gathered per line in a
     scratch array and summed at once, never stored for the whole batch.
 
+    A line is read in passes: its tokens and both their hashes, then their words (the
+    vocabulary slot of a token a few places ahead already on its way from memory), then
+    its rows; the rows are summed with the rows a few places ahead prefetched. Random reads
+    of the slot table and of the matrices are what a long line costs, and this keeps
+    several of them in flight at once.
+
     ``words`` and ``labels`` are (slots, blob, offsets) of the vocabularies; word ``w``'s
     n-gram rows are ``word_rows[word_offsets[w]:word_offsets[w + 1]]``; ``prefix`` (bytes)
     marks labels not in the label set; ``model`` is (nwords, minn, maxn, bucket,
@@ -86,6 +110,7 @@ def line_hidden(
     nwords, minn, maxn, bucket, word_ngrams, pruned = model
     w_slots, w_blob, w_offsets = words
     l_slots, l_blob, l_offsets = labels
+    slot_mask = np.uint64(len(w_slots) - 1)
     n_lines = len(line_starts)
     counts = np.zeros(n_lines, dtype=np.int64)
     label_offsets = np.zeros(n_lines + 1, dtype=np.int64)
@@ -99,70 +124,91 @@ def line_hidden(
         for p in range(line_starts[i], line_ends[i]):
             run = 0 if _is_space(text[p]) else run + 1
             longest_token = max(longest_token, run)
+    # </s>, the token fastText's newline becomes, is looked up once for the whole batch
+    eos = np.array([60, 47, 115, 62], dtype=np.uint8)
+    eos_word = lookup(w_slots, w_blob, w_offsets, eos, 0, 4)
+    eos_label = lookup(l_slots, l_blob, l_offsets, eos, 0, 4)
+    eos_skipped = eos_word < 0 and (eos_label >= 0 or _has_prefix(eos, 0, 4, prefix))
+    eos_hash = signed_hash(fasttext_hash(eos, 0, 4))
     # a line holds at most one label per token and </s>
     gold = np.empty(text_bytes + n_lines, dtype=np.int64)
     n_gold = 0
     rows = np.empty(1024, dtype=np.int64)
     buf = np.empty(longest_token + 2, dtype=np.uint8)
-    tok = np.empty(longest_token + 4, dtype=np.uint8)
     ids = np.empty((longest_token + 2) * max(maxn, 1), dtype=np.int64)
-    hashes = np.empty(longest // 2 + 2, dtype=np.uint64)
+    most_tokens = longest // 2 + 2
+    token_starts = np.empty(most_tokens, dtype=np.int64)
+    token_ends = np.empty(most_tokens, dtype=np.int64)
+    slot_hashes = np.empty(most_tokens, dtype=np.uint64)
+    hashes = np.empty(most_tokens, dtype=np.uint64)
     for i in range(n_lines):
-        n = 0
-        pos = line_starts[i]
         end = line_ends[i]
-        n_hashes = 0
-        at_eos = False
-        while not at_eos:
+        # no newline ends the file's last line: fastText reads no </s> at its end
+        ends_with_eos = end < len(text)
+        n_tokens = 0
+        pos = line_starts[i]
+        while True:
             while pos < end and _is_space(text[pos]):
                 pos += 1
-            b = 0
-            if pos < end:
-                while pos < end and not _is_space(text[pos]):
-                    tok[b] = text[pos]
-                    b += 1
-                    pos += 1
-            else:
-                at_eos = True
-                if end >= len(text):
-                    break  # no newline ends this line: fastText reads no </s> at the end
-                tok[0], tok[1], tok[2], tok[3] = 60, 47, 115, 62  # "</s>"
-                b = 4
-            wid = lookup(w_slots, w_blob, w_offsets, tok, 0, b)
+            if pos >= end:
+                break
+            first = pos
+            while pos < end and not _is_space(text[pos]):
+                pos += 1
+            if pos - first == 4 and bytes_equal(text, first, pos, eos, 0, 4):
+                ends_with_eos = True  # fastText's getLine stops at a literal </s>
+                break
+            token_starts[n_tokens] = first
+            token_ends[n_tokens] = pos
+            slot_hashes[n_tokens], hashes[n_tokens] = both_hashes(text, first, pos)
+            n_tokens += 1
+        n = 0
+        n_hashes = 0
+        for t in range(n_tokens):
+            if t + _LOOKAHEAD < n_tokens:
+                prefetch_item(w_slots, np.int64(slot_hashes[t + _LOOKAHEAD] & slot_mask))
+            first, last = token_starts[t], token_ends[t]
+            wid = lookup_hashed(w_slots, w_blob, w_offsets, text, first, last, slot_hashes[t])
             if wid < 0:
-                label = lookup(l_slots, l_blob, l_offsets, tok, 0, b)
+                label = lookup(l_slots, l_blob, l_offsets, text, first, last)
                 if label >= 0:
                     gold[n_gold] = label
                     n_gold += 1
                     continue
-                m = len(prefix)
-                if b >= m:
-                    same = True
-                    for k in range(m):
-                        if tok[k] != prefix[k]:
-                            same = False
-                            break
-                    if same:
-                        continue
+                if _has_prefix(text, first, last, prefix):
+                    continue
+            b = last - first
             if n + 1 + (b + 2) * max(maxn, 1) > len(rows):
                 rows = _grow(rows, n + 1 + (b + 2) * max(maxn, 1))
             if wid >= 0:
                 rows[n] = wid
                 n += 1
-                for p in range(word_offsets[wid], word_offsets[wid + 1]):
-                    rows[n] = word_rows[p]
-                    n += 1
-            elif not at_eos and maxn > 0 and bucket > 0:
+                if maxn > 0:
+                    for p in range(word_offsets[wid], word_offsets[wid + 1]):
+                        rows[n] = word_rows[p]
+                        n += 1
+            elif maxn > 0 and bucket > 0:
                 buf[0] = _LT
                 for k in range(b):
-                    buf[1 + k] = tok[k]
+                    buf[1 + k] = text[first + k]
                 buf[b + 1] = _GT
                 count = char_ngram_buckets(buf, b + 2, minn, maxn, bucket, ids)
                 for j in range(count):
                     rows[n] = nwords + ids[j]
                     n += 1
-            hashes[n_hashes] = signed_hash(fasttext_hash(tok, 0, b))
+            hashes[n_hashes] = signed_hash(hashes[t])
             n_hashes += 1
+        if ends_with_eos:
+            rows = _grow(rows, n + 1)
+            if eos_word >= 0:
+                rows[n] = eos_word
+                n += 1
+            elif eos_label >= 0:
+                gold[n_gold] = eos_label
+                n_gold += 1
+            if not eos_skipped:
+                hashes[n_hashes] = eos_hash
+                n_hashes += 1
         if bucket > 0 and word_ngrams > 1:
             if n + n_hashes * (word_ngrams - 1) > len(rows):
                 rows = _grow(rows, n + n_hashes * (word_ngrams - 1))
@@ -219,19 +265,32 @@ def line_ends_of(text, start, end):
 def hidden_of_rows(rows, n, matrices, nwords, out, i):
     """``out[i]`` = the mean of input rows ``rows[:n]`` (zeros if none): rows past ``nwords``
     are n-gram buckets, mapped through the bucket map when it is not empty (-1: a zero
-    row)."""
+    row). The row a few places ahead is prefetched (with a map, its map entry further
+    ahead)."""
     word_matrix, ngram_matrix, bucket_rows = matrices
+    mapped = len(bucket_rows) > 0
     dim = out.shape[1]
     for k in range(dim):
         out[i, k] = 0.0
     for p in range(n):
+        ahead = p + _ROW_LOOKAHEAD
+        if ahead < n:
+            r = rows[ahead]
+            if r < nwords:
+                prefetch_row(word_matrix, r)
+            elif not mapped:
+                prefetch_row(ngram_matrix, r - nwords)
+            elif bucket_rows[r - nwords] >= 0:
+                prefetch_row(ngram_matrix, bucket_rows[r - nwords])
+            if mapped and ahead + _ROW_LOOKAHEAD < n and rows[ahead + _ROW_LOOKAHEAD] >= nwords:
+                prefetch_item(bucket_rows, rows[ahead + _ROW_LOOKAHEAD] - nwords)
         r = rows[p]
         if r < nwords:
             for k in range(dim):
                 out[i, k] += word_matrix[r, k]
             continue
         r -= nwords
-        if len(bucket_rows):
+        if mapped:
             r = bucket_rows[r]
             if r < 0:
                 continue

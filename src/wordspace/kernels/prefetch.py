@@ -42,3 +42,28 @@ def prefetch_row(typingctx, matrix, row):
         return context.get_dummy_value()
 
     return types.none(matrix, row), codegen
+
+
+@intrinsic
+def prefetch_item(typingctx, array, index):
+    """Ask the CPU to start loading the cache line of ``array[index]`` (a 1-D array): a
+    hash-table slot or a map entry that a later step reads."""
+    if not (isinstance(array, types.Array) and array.ndim == 1):
+        return None
+
+    def codegen(context, builder, signature, args):
+        array_type, index_type = signature.args
+        values = context.make_array(array_type)(context, builder, args[0])
+        position = context.cast(builder, args[1], index_type, types.intp)
+        item = cgutils.get_item_pointer(
+            context, builder, array_type, values, [position], wraparound=False
+        )
+        byte_pointer = builder.bitcast(item, ir.IntType(8).as_pointer())
+        i32 = ir.IntType(32)
+        prefetch = builder.module.declare_intrinsic(
+            "llvm.prefetch", fnty=ir.FunctionType(ir.VoidType(), [byte_pointer.type, i32, i32, i32])
+        )
+        builder.call(prefetch, [byte_pointer, i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.none(array, index), codegen

@@ -1,0 +1,133 @@
+"""Prediction lines as fastText's ``predict-prob`` prints them, written compiled.
+
+fastText prints each label and its probability with ``std::cout``'s default precision,
+which is C's ``%.6g``: six significant digits, trailing zeros dropped, scientific notation
+below 1e-4 (``1e-05``). The digits here are the correctly rounded ones for every value
+except those within a millionth of a digit of a rounding tie, which are reported so that
+the caller prints them the exact way (a binary value is almost never that close).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_DIGITS = 6
+_SPACE = 32
+_NEWLINE = 10
+_ZERO = 48
+_TIE_MARGIN = 1e-6
+_POWERS = 10.0 ** np.arange(0, 23)
+"""Powers of ten that a float64 holds exactly."""
+_LONGEST_NUMBER = 12
+"""Bytes of the longest ``%.6g`` written here (``1.23457e-16`` has 11)."""
+
+
+@njit(nogil=True, cache=True)
+def _six_digits(value):
+    """(digits, exponent): ``value`` ~= digits * 10**(exponent - 5) with ``digits`` in
+    [100000, 999999], correctly rounded; digits -1 where the value is too close to a tie, or
+    out of the range that is computed exactly (1e-16 to 1e16)."""
+    if not (1e-16 <= value < 1e16):
+        return -1, 0
+    exponent = int(np.floor(np.log10(value)))
+    for _ in range(3):
+        shift = _DIGITS - 1 - exponent
+        scaled = value * _POWERS[shift] if shift >= 0 else value / _POWERS[-shift]
+        if scaled < 99999.5:
+            exponent -= 1
+            continue
+        if scaled >= 999999.5:
+            exponent += 1
+            continue
+        whole = np.floor(scaled)
+        if abs(scaled - whole - 0.5) < _TIE_MARGIN:
+            return -1, 0
+        digits = int(whole) + (1 if scaled - whole > 0.5 else 0)
+        return digits, exponent
+    return -1, 0
+
+
+@njit(nogil=True, cache=True)
+def _write_g6(digits, exponent, out, pos):
+    """Write ``digits * 10**(exponent - 5)`` as ``%.6g`` at ``out[pos:]``; returns the end."""
+    text = np.empty(_DIGITS, dtype=np.uint8)
+    for k in range(_DIGITS - 1, -1, -1):
+        text[k] = _ZERO + digits % 10
+        digits //= 10
+    used = _DIGITS
+    while used > 1 and text[used - 1] == _ZERO:
+        used -= 1
+    if exponent < -4 or exponent >= _DIGITS:
+        out[pos] = text[0]
+        pos += 1
+        if used > 1:
+            out[pos] = 46  # "."
+            pos += 1
+            for k in range(1, used):
+                out[pos] = text[k]
+                pos += 1
+        out[pos] = 101  # "e"
+        out[pos + 1] = 45 if exponent < 0 else 43  # "-" or "+"
+        pos += 2
+        size = abs(exponent)
+        out[pos] = _ZERO + (size // 10) % 10
+        out[pos + 1] = _ZERO + size % 10
+        return pos + 2
+    if exponent < 0:
+        out[pos] = _ZERO
+        out[pos + 1] = 46
+        pos += 2
+        for _ in range(-exponent - 1):
+            out[pos] = _ZERO
+            pos += 1
+        for k in range(used):
+            out[pos] = text[k]
+            pos += 1
+        return pos
+    for k in range(exponent + 1):
+        out[pos] = text[k]
+        pos += 1
+    if used > exponent + 1:
+        out[pos] = 46
+        pos += 1
+        for k in range(exponent + 1, used):
+            out[pos] = text[k]
+            pos += 1
+    return pos
+
+
+@njit(nogil=True, cache=True)
+def prediction_lines(blob, offsets, ids, probs):
+    """The bytes of one line per row of ``ids`` (label ids, -1 for none) and ``probs``:
+    ``LABEL PROB`` pairs separated by spaces, ``PROB`` as ``%.6g``, labels' UTF-8 in
+    ``blob[offsets[i]:offsets[i + 1]]``; an empty line where a row has no label. Returns
+    (bytes, True), or (empty, False) when a probability is too close to a rounding tie or
+    too far from 1 to be printed exactly here."""
+    longest = 0
+    for i in range(len(offsets) - 1):
+        longest = max(longest, offsets[i + 1] - offsets[i])
+    rows, k = ids.shape
+    out = np.empty(rows * (k * (longest + 2 + _LONGEST_NUMBER) + 1), dtype=np.uint8)
+    pos = 0
+    for i in range(rows):
+        first = True
+        for j in range(k):
+            label = ids[i, j]
+            if label < 0:
+                continue
+            digits, exponent = _six_digits(probs[i, j])
+            if digits < 0:
+                return out[:0], False
+            if not first:
+                out[pos] = _SPACE
+                pos += 1
+            first = False
+            for b in range(offsets[label], offsets[label + 1]):
+                out[pos] = blob[b]
+                pos += 1
+            out[pos] = _SPACE
+            pos = _write_g6(digits, exponent, out, pos + 1)
+        out[pos] = _NEWLINE
+        pos += 1
+    return out[:pos], True
