@@ -4,9 +4,9 @@ wordspace's ``Predictor``, on the same lines, in one run.
 Each runs in its own fresh process over the same file, model loaded first: fastText one
 ``predict`` call per line and one call for the whole list of lines, wordspace in batches of
 whole lines (``classify.predict_stream``) on one worker and on every CPU, and the
-``wordspace predict`` command as a whole process (start-up, loading and printing included).
-Prints lines/s, each process's start-up (imports, loading the model and a first
-prediction), and checks that every line gets the same top label.
+``wordspace predict`` command as a whole process printing to a file (start-up, loading and
+printing included). Prints lines/s, each process's start-up (imports, loading the model and
+a first prediction), and checks that every line gets the same top label.
 
     python bench/predict_fasttext.py MODEL.bin LINES.txt [-k 1] [--repeat 4]
 """
@@ -79,14 +79,16 @@ def run(script: str, *args: str) -> dict:
 
 
 def run_cli(model: str, path: str, k: int) -> dict:
-    """``wordspace predict MODEL LINES -k K``, timed from start to exit."""
+    """``wordspace predict MODEL LINES -k K > FILE``, timed from start to exit."""
     command = [sys.executable, "-m", "wordspace", "predict", model, path, "-k", str(k)]
-    began = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - began
-    if result.returncode != 0:
-        raise SystemExit(result.stderr[-2000:])
-    out = result.stdout.splitlines()
+    with tempfile.TemporaryFile() as printed:
+        began = time.perf_counter()
+        result = subprocess.run(command, stdout=printed, stderr=subprocess.PIPE, check=False)
+        seconds = time.perf_counter() - began
+        if result.returncode != 0:
+            raise SystemExit(result.stderr[-2000:].decode(errors="replace"))
+        printed.seek(0)
+        out = printed.read().decode("utf-8").splitlines()
     top = [line.split(" ", 1)[0] for line in out]
     return {"seconds": seconds, "lines": len(out), "ready": None, "top": top}
 
