@@ -24,7 +24,7 @@ from wordspace.kernels.prediction_lines import prediction_lines
 from wordspace.kernels.topk import fasttext_top_k, fasttext_tree, fasttext_tree_top_k
 from wordspace.models.fasttext import EOS, FastTextModel
 from wordspace.subwords import NO_BUCKET_MAP
-from wordspace.text.sources import iter_chunks
+from wordspace.text.sources import line_blocks
 from wordspace.vocab import Vocabulary
 
 LABEL_PREFIX = "__label__"
@@ -199,21 +199,6 @@ BLOCK_BYTES = 8 << 20
 """Text predicted per batch: lines are cut at the last newline of each block read."""
 
 
-def _line_blocks(stream: BinaryIO) -> Iterator[np.ndarray]:
-    """The stream's bytes in blocks of whole lines."""
-    carry = b""
-    for block in iter_chunks(stream, BLOCK_BYTES):
-        data = carry + block
-        cut = data.rfind(b"\n")
-        if cut < 0:
-            carry = data
-            continue
-        carry = data[cut + 1 :]
-        yield np.frombuffer(data, np.uint8, cut + 1)
-    if carry:
-        yield np.frombuffer(carry, np.uint8)
-
-
 def predict_stream(
     predictor: Predictor, stream: BinaryIO, k: int, threshold: float, workers: int = 1
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -222,7 +207,7 @@ def predict_stream(
     (the kernels release the GIL); at most twice that many are held, never the stream."""
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending: deque = deque()
-        for block in _line_blocks(stream):
+        for block in line_blocks(stream, BLOCK_BYTES):
             pending.append(pool.submit(predictor.predict_text, block, k, threshold))
             if len(pending) >= 2 * workers:
                 yield pending.popleft().result()
@@ -292,7 +277,7 @@ def score_stream(
     gold = np.zeros(n_labels, dtype=np.int64)
     correct = np.zeros(n_labels, dtype=np.int64)
     examples = 0
-    for block in _line_blocks(stream):
+    for block in line_blocks(stream, BLOCK_BYTES):
         starts, ends = line_ends_of(block, 0, len(block))
         hidden, counts, label_offsets, labels = predictor.encode(block, starts, ends)
         per_line = np.diff(label_offsets)

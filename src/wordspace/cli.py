@@ -24,6 +24,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 import typer.core
 
@@ -39,6 +40,7 @@ from wordspace.classify import (
 from wordspace.console import close_open_bars, progress_reporter
 from wordspace.errors import ModelFileError, ParameterError, WordspaceError
 from wordspace.evaluate import evaluate_analogies, evaluate_similarity
+from wordspace.fileio import atomic_file
 from wordspace.formats import Model, as_vectors, detect_format, load, load_model
 from wordspace.formats import convert as convert_model
 from wordspace.formats.native import json_safe, read_meta
@@ -55,7 +57,9 @@ from wordspace.names import (
     TRAINING_LOSSES,
     TRAINING_MODES,
 )
+from wordspace.npy_rows import NpyRows
 from wordspace.outputs import check_output, names_folder
+from wordspace.sentences import SentenceEmbedder, embed_stream, format_vectors
 from wordspace.text.sources import resolve_sources
 
 DEBUG_ENV = "WORDSPACE_DEBUG"
@@ -578,6 +582,81 @@ def predict(
             for ids, probs in batches:
                 out.write(format_predictions(predictor.model.labels, ids, probs))
     out.flush()
+
+
+class VectorFormat(StrEnum):
+    txt = "txt"
+    npy = "npy"
+
+
+@app.command(cls=_Command)
+def embed(
+    model: Annotated[
+        str,
+        typer.Argument(help="A sent2vec model (.bin, or its native folder).", metavar="MODEL"),
+    ],
+    input: Annotated[
+        str,
+        typer.Argument(
+            help="Sentences, one per line: a file, folder, glob or - for stdin (compressed ok).",
+            metavar="INPUT",
+        ),
+    ] = "-",
+    format: Annotated[
+        VectorFormat,
+        typer.Option(
+            "--format", "-f", help="txt: a line per vector; npy: one float32 matrix (needs -o)."
+        ),
+    ] = VectorFormat.txt,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+    force: ForceFlag = False,
+) -> None:
+    """Print one vector per line of text, as the reference sent2vec's print-sentence-vectors.
+
+    A sentence is the mean of its known words' rows and word n-gram rows; a line without
+    known words gives a zero vector, and their number is reported on stderr. Lines are read
+    and embedded in batches, never held whole.
+    """
+    if format is VectorFormat.npy and output is None:
+        raise ParameterError("--format npy writes a file: name it with -o OUT.npy")
+    loaded = load_model(model)
+    if not (isinstance(loaded, FastTextModel) and loaded.is_sent2vec):
+        raise ModelFileError(f"not a sent2vec model: it gives no sentence vectors ({model})")
+    embedder = SentenceEmbedder(loaded)
+    if output is not None:
+        check_output(output, folder=False, force=force)
+    lines = empty = 0
+    with _file_or_stdout(output) as out:
+        rows = NpyRows(out, embedder.dim) if format is VectorFormat.npy else None
+        for source in resolve_sources(input):
+            with source.open() as stream:
+                for vectors, counts in embed_stream(embedder, stream, available_cpus()):
+                    lines += len(counts)
+                    empty += int(np.count_nonzero(counts == 0))
+                    if rows is None:
+                        out.write(format_vectors(vectors))
+                    else:
+                        rows.write(vectors)
+        if rows is not None:
+            rows.close()
+    where = f" into {output}" if output is not None else ""
+    print(
+        f"embedded {lines:,} lines{where} ({empty:,} without known words: zero vectors)",
+        file=sys.stderr,
+    )
+
+
+@contextmanager
+def _file_or_stdout(path: Path | None):
+    """An atomic file at ``path``, or standard output when there is none."""
+    if path is None:
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    with atomic_file(path) as handle:
+        yield handle
 
 
 def _predictor(path: str, label_prefix: str) -> Predictor:

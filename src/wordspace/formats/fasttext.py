@@ -51,12 +51,20 @@ from wordspace.kernels import dictionary as kd
 from wordspace.kernels.numtext import gather_ranges
 from wordspace.kernels.utf8 import repair_strings
 from wordspace.memory import ensure_available
-from wordspace.models.fasttext import CONVERT_HINT, FASTTEXT_VERSION, FastTextModel
+from wordspace.models.fasttext import (
+    CONVERT_HINT,
+    FASTTEXT_VERSION,
+    SENT2VEC_MODEL,
+    SUPERVISED_MODEL,
+    FastTextModel,
+)
 from wordspace.vocab import Vocabulary
 
 MAGIC = 793712314
 VERSION = FASTTEXT_VERSION
 """The .bin version written, and the newest one read (11 is read too)."""
+SENT2VEC_VERSION = 11
+"""The only version the sent2vec reference reads, written for sent2vec models."""
 ARGS = np.dtype(
     [
         ("dim", "<i4"),
@@ -79,6 +87,8 @@ MODEL_NAMES = {1: "cbow", 2: "skipgram", 3: "supervised"}
 _DICT_HEADER = np.dtype([("size", "<i4"), ("nwords", "<i4"), ("nlabels", "<i4")])
 _MAX_DIM = 1 << 16
 _MAX_NGRAM = 64
+_CHAR_WORD_CBOW = 5
+"""sent2vec's cbow-c+w-ngrams model code, whose arguments hold one more field."""
 
 
 def _matrix(
@@ -100,6 +110,21 @@ def _matrix(
         ensure_available(size, f"{path}: reading the {what} matrix", suggestion=CONVERT_HINT)
         matrix = np.frombuffer(bytes(buf[start : start + size]), dtype="<f4").reshape(m, n)
     return matrix, start + size
+
+
+def _sent2vec_input(
+    path: Path, buf: np.ndarray, pos: int, rows: int, dim: int, mmap: bool
+) -> tuple[np.ndarray, int]:
+    """The input matrix of a sent2vec model: ``rows`` (words + buckets) as the reference
+    wrote it before 2019, or one more, never used, as it writes it since (its unused
+    ``bucketChar`` row); the extra row is left out of the view."""
+    matrix, end = _matrix(path, buf, pos, "input", None, dim, mmap)
+    if matrix.shape[0] not in (rows, rows + 1):
+        raise _fail(
+            path,
+            f"input matrix has {matrix.shape[0]:,} rows, the model needs {rows:,} (or one more)",
+        )
+    return matrix[:rows], end
 
 
 def _vocabulary(buf, starts, ends, counts) -> Vocabulary:
@@ -153,8 +178,10 @@ def read_fasttext_bin(path: str | os.PathLike, *, mmap: bool = True) -> FastText
     raw_args = _take(path, buf, head.itemsize, ARGS, "arguments")
     args = {name: raw_args[name].item() for name in ARGS.names}
     _check_args(path, args)
-    if version == 11 and args["model"] == 3:
+    if version == 11 and args["model"] == SUPERVISED_MODEL:
         args["maxn"] = 0
+    if args["model"] == _CHAR_WORD_CBOW:
+        raise _fail(path, "sent2vec's cbow-c+w-ngrams models (model 5) are not supported")
     pos = head.itemsize + ARGS.itemsize
     sizes = _take(path, buf, pos, _DICT_HEADER, "dictionary header")
     size, nwords, nlabels = int(sizes["size"]), int(sizes["nwords"]), int(sizes["nlabels"])
@@ -190,11 +217,13 @@ def read_fasttext_bin(path: str | os.PathLike, *, mmap: bool = True) -> FastText
         expected_rows = nwords + len(pairs)
     if quantized:
         input_matrix, pos = read_quantized(path, buf, pos, "input", expected_rows, args["dim"])
+    elif args["model"] == SENT2VEC_MODEL:
+        input_matrix, pos = _sent2vec_input(path, buf, pos, expected_rows, args["dim"], mmap)
     else:
         input_matrix, pos = _matrix(path, buf, pos, "input", expected_rows, args["dim"], mmap)
     quantized_out = bool(_take(path, buf, pos, np.dtype("u1"), "matrix flag"))
     pos += 1
-    out_rows = nlabels if args["model"] == 3 else nwords
+    out_rows = nlabels if args["model"] == SUPERVISED_MODEL else nwords
     if quantized and quantized_out:
         output_matrix, pos = read_quantized(path, buf, pos, "output", out_rows, args["dim"])
     else:
@@ -244,7 +273,8 @@ def write_fasttext_bin(model: FastTextModel, path: str | os.PathLike) -> None:
         labels = model.labels
         entries.append(kd.format_entries(labels.blob, labels.offsets, labels.counts, 1))
     with atomic_file(path) as handle:
-        handle.write(np.array([MAGIC, VERSION], dtype="<i4").tobytes())
+        version = SENT2VEC_VERSION if model.is_sent2vec else VERSION
+        handle.write(np.array([MAGIC, version], dtype="<i4").tobytes())
         handle.write(args.tobytes())
         handle.write(np.array([len(words) + nlabels, len(words), nlabels], dtype="<i4").tobytes())
         handle.write(np.array([model.ntokens, -1], dtype="<i8").tobytes())

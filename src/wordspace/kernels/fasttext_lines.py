@@ -30,7 +30,7 @@ _ROW_LOOKAHEAD = 16
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _is_space(b):
+def is_space(b):
     """fastText's token separators: space, tab, vertical tab, form feed, CR, LF and NUL."""
     return b == 32 or b == 9 or b == 10 or b == 11 or b == 12 or b == 13 or b == 0
 
@@ -122,7 +122,7 @@ def line_hidden(
         text_bytes += line_ends[i] - line_starts[i]
         run = 0
         for p in range(line_starts[i], line_ends[i]):
-            run = 0 if _is_space(text[p]) else run + 1
+            run = 0 if is_space(text[p]) else run + 1
             longest_token = max(longest_token, run)
     # </s>, the token fastText's newline becomes, is looked up once for the whole batch
     eos = np.array([60, 47, 115, 62], dtype=np.uint8)
@@ -148,12 +148,12 @@ def line_hidden(
         n_tokens = 0
         pos = line_starts[i]
         while True:
-            while pos < end and _is_space(text[pos]):
+            while pos < end and is_space(text[pos]):
                 pos += 1
             if pos >= end:
                 break
             first = pos
-            while pos < end and not _is_space(text[pos]):
+            while pos < end and not is_space(text[pos]):
                 pos += 1
             if pos - first == 4 and bytes_equal(text, first, pos, eos, 0, 4):
                 ends_with_eos = True  # fastText's getLine stops at a literal </s>

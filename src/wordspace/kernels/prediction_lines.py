@@ -1,10 +1,12 @@
-"""Prediction lines as fastText's ``predict-prob`` prints them, written compiled.
+"""Numbers as C++ streams print them, written compiled: fastText's ``predict-prob`` lines
+and the reference sent2vec's vector lines.
 
-fastText prints each label and its probability with ``std::cout``'s default precision,
-which is C's ``%.6g``: six significant digits, trailing zeros dropped, scientific notation
-below 1e-4 (``1e-05``). The digits here are the correctly rounded ones for every value
-except those within a millionth of a digit of a rounding tie, which are reported so that
-the caller prints them the exact way (a binary value is almost never that close).
+``std::cout`` prints with precision ``p`` as C's ``%.pg``: ``p`` significant digits,
+trailing zeros dropped, scientific notation below 1e-4 (``1e-05``); fastText's
+probabilities use the default 6, sent2vec's vectors 5. The digits here are the correctly
+rounded ones for every value except those within a millionth of a digit of a rounding tie,
+which are reported so that the caller prints them the exact way (a binary value is almost
+never that close).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import numpy as np
 from numba import njit
 
 _DIGITS = 6
+"""fastText's probabilities: std::cout's default precision."""
 _SPACE = 32
 _NEWLINE = 10
 _ZERO = 48
@@ -24,20 +27,23 @@ _LONGEST_NUMBER = 12
 
 
 @njit(nogil=True, cache=True)
-def _six_digits(value):
-    """(digits, exponent): ``value`` ~= digits * 10**(exponent - 5) with ``digits`` in
-    [100000, 999999], correctly rounded; digits -1 where the value is too close to a tie, or
-    out of the range that is computed exactly (1e-16 to 1e16)."""
+def significant_digits(value, precision):
+    """(digits, exponent): positive ``value`` ~= digits * 10**(exponent - precision + 1)
+    with ``digits`` of exactly ``precision`` digits, correctly rounded; digits -1 where the
+    value is too close to a tie, or out of the range that is computed exactly (1e-16 to
+    1e16)."""
     if not (1e-16 <= value < 1e16):
         return -1, 0
+    low = 10.0 ** (precision - 1) - 0.5
+    high = 10.0**precision - 0.5
     exponent = int(np.floor(np.log10(value)))
     for _ in range(3):
-        shift = _DIGITS - 1 - exponent
+        shift = precision - 1 - exponent
         scaled = value * _POWERS[shift] if shift >= 0 else value / _POWERS[-shift]
-        if scaled < 99999.5:
+        if scaled < low:
             exponent -= 1
             continue
-        if scaled >= 999999.5:
+        if scaled >= high:
             exponent += 1
             continue
         whole = np.floor(scaled)
@@ -49,16 +55,17 @@ def _six_digits(value):
 
 
 @njit(nogil=True, cache=True)
-def _write_g6(digits, exponent, out, pos):
-    """Write ``digits * 10**(exponent - 5)`` as ``%.6g`` at ``out[pos:]``; returns the end."""
-    text = np.empty(_DIGITS, dtype=np.uint8)
-    for k in range(_DIGITS - 1, -1, -1):
+def write_general(digits, exponent, precision, out, pos):
+    """Write ``digits * 10**(exponent - precision + 1)`` as ``%.{precision}g`` at
+    ``out[pos:]``; returns the end."""
+    text = np.empty(precision, dtype=np.uint8)
+    for k in range(precision - 1, -1, -1):
         text[k] = _ZERO + digits % 10
         digits //= 10
-    used = _DIGITS
+    used = precision
     while used > 1 and text[used - 1] == _ZERO:
         used -= 1
-    if exponent < -4 or exponent >= _DIGITS:
+    if exponent < -4 or exponent >= precision:
         out[pos] = text[0]
         pos += 1
         if used > 1:
@@ -98,6 +105,38 @@ def _write_g6(digits, exponent, out, pos):
 
 
 @njit(nogil=True, cache=True)
+def vector_lines(matrix, precision):
+    """The bytes of one line per row of ``matrix`` as the reference sent2vec prints a
+    vector (``std::cout << setprecision(precision)``): every component as ``%.{p}g``
+    followed by a space (``0`` and ``-0`` for zeros), then a newline. Returns (bytes,
+    True), or (empty, False) when a component is too close to a rounding tie or too far
+    from 1 to be printed exactly here."""
+    rows, dim = matrix.shape
+    out = np.empty(rows * (dim * (precision + 8) + 1), dtype=np.uint8)
+    pos = 0
+    for i in range(rows):
+        for j in range(dim):
+            value = np.float64(matrix[i, j])
+            if value < 0 or (value == 0 and np.signbit(value)):
+                out[pos] = 45  # "-"
+                pos += 1
+                value = -value
+            if value == 0:
+                out[pos] = _ZERO
+                pos += 1
+            else:
+                digits, exponent = significant_digits(value, precision)
+                if digits < 0:
+                    return out[:0], False
+                pos = write_general(digits, exponent, precision, out, pos)
+            out[pos] = _SPACE
+            pos += 1
+        out[pos] = _NEWLINE
+        pos += 1
+    return out[:pos], True
+
+
+@njit(nogil=True, cache=True)
 def prediction_lines(blob, offsets, ids, probs):
     """The bytes of one line per row of ``ids`` (label ids, -1 for none) and ``probs``:
     ``LABEL PROB`` pairs separated by spaces, ``PROB`` as ``%.6g``, labels' UTF-8 in
@@ -116,7 +155,7 @@ def prediction_lines(blob, offsets, ids, probs):
             label = ids[i, j]
             if label < 0:
                 continue
-            digits, exponent = _six_digits(probs[i, j])
+            digits, exponent = significant_digits(probs[i, j], _DIGITS)
             if digits < 0:
                 return out[:0], False
             if not first:
@@ -127,7 +166,7 @@ def prediction_lines(blob, offsets, ids, probs):
                 out[pos] = blob[b]
                 pos += 1
             out[pos] = _SPACE
-            pos = _write_g6(digits, exponent, out, pos + 1)
+            pos = write_general(digits, exponent, _DIGITS, out, pos + 1)
         out[pos] = _NEWLINE
         pos += 1
     return out[:pos], True

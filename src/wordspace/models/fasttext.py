@@ -23,6 +23,10 @@ FASTTEXT_VERSION = 12
 """fastText's current ``.bin`` version, recorded for models that were not read from a file."""
 FASTTEXT_LOSS_CODES = {"hs": 1, "ns": 2, "softmax": 3, "ova": 4}
 """fastText's code of each loss name, as its ``.bin`` stores it."""
+SUPERVISED_MODEL = 3
+"""fastText's model code of a classifier (``sup``)."""
+SENT2VEC_MODEL = 4
+"""The model code of the sent2vec reference (epfml/sent2vec, a fork of fastText's format)."""
 MAX_BUCKET = 2**31 - 1
 """The most buckets a ``.bin`` can hold (its bucket count is an int32)."""
 EOS = "</s>"
@@ -69,6 +73,12 @@ class FastTextModel:
     @property
     def dim(self) -> int:
         return int(self.args["dim"])
+
+    @property
+    def is_sent2vec(self) -> bool:
+        """Whether this is a sent2vec model (the reference's ``.bin``): a sentence is the
+        mean of its known words' rows and of its word n-grams hashed from vocabulary ids."""
+        return int(self.args["model"]) == SENT2VEC_MODEL
 
     @property
     def nwords(self) -> int:
@@ -118,7 +128,7 @@ class FastTextModel:
             composed = np.empty((self.nwords, self.dim), dtype=np.float32)
             skip = np.zeros(self.nwords, dtype=np.bool_)
             eos = self.words.index(EOS)
-            if eos >= 0:
+            if eos >= 0 and not self.is_sent2vec:  # the sent2vec fork gives </s> n-grams
                 skip[eos] = True
             compose_vocabulary(
                 self.words.blob,

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
+
 from wordspace.errors import InputError
 
 STDIN = "-"
@@ -334,3 +336,19 @@ def looks_like_paths(spec: object) -> bool:
     if isinstance(spec, str | Path | os.PathLike):
         return True
     return isinstance(spec, list | tuple) and bool(spec) and all(isinstance(s, Path) for s in spec)
+
+
+def line_blocks(stream: BinaryIO, block_bytes: int) -> Iterator[np.ndarray]:
+    """The stream's bytes in blocks of whole lines (uint8 arrays), each cut at the last
+    newline of about ``block_bytes`` read; the last block may lack a newline."""
+    carry = b""
+    for block in iter_chunks(stream, block_bytes):
+        data = carry + block
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            carry = data
+            continue
+        carry = data[cut + 1 :]
+        yield np.frombuffer(data, np.uint8, cut + 1)
+    if carry:
+        yield np.frombuffer(carry, np.uint8)

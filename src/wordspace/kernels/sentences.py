@@ -1,0 +1,63 @@
+"""A line of text as the reference sent2vec embeds it: compiled, many lines per call.
+
+The reference (epfml/sent2vec, ``FastText::textVector``) splits a line on the same
+whitespace bytes as fastText, stops at a literal ``</s>``, drops unknown words before
+anything else (so word n-grams span the gap they leave) and adds no end-of-sentence token.
+Each run of 2 to ``word_ngrams`` consecutive known words adds bucket ``h % bucket`` of
+``h = h * 116049371 + id`` over the words' vocabulary ids (``Dictionary::addNgrams``: the
+seed is an id, not a string hash). The embedding is the float32 mean of the word rows and
+then the n-gram rows, in that order, as ``hidden_of_rows`` sums them: bit for bit the
+reference's vector.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from wordspace.hashing import bytes_equal
+from wordspace.kernels.fasttext_lines import add_word_ngrams, hidden_of_rows, is_space
+from wordspace.vocab import lookup
+
+
+@njit(nogil=True, cache=True)
+def sent2vec_hidden(text, line_starts, line_ends, words, word_ngrams, bucket, matrices, out):
+    """The sent2vec embedding of each line ``text[line_starts[i]:line_ends[i]]`` in
+    ``out[i]`` (zeros for a line without known words); returns each line's row count.
+    ``words`` is (slots, blob, offsets) of the vocabulary; ``matrices`` is (word rows,
+    n-gram rows, empty bucket map) as ``hidden_of_rows`` takes them."""
+    slots, blob, offsets = words
+    nwords = len(offsets) - 1
+    n_lines = len(line_starts)
+    counts = np.zeros(n_lines, dtype=np.int64)
+    longest = 2
+    for i in range(n_lines):
+        longest = max(longest, line_ends[i] - line_starts[i])
+    most_words = longest // 2 + 2
+    ids = np.empty(most_words, dtype=np.uint64)
+    rows = np.empty(most_words * max(word_ngrams, 1), dtype=np.int64)
+    eos = np.array([60, 47, 115, 62], dtype=np.uint8)  # "</s>"
+    for i in range(n_lines):
+        end = line_ends[i]
+        pos = line_starts[i]
+        n = 0
+        while True:
+            while pos < end and is_space(text[pos]):
+                pos += 1
+            if pos >= end:
+                break
+            first = pos
+            while pos < end and not is_space(text[pos]):
+                pos += 1
+            if pos - first == 4 and bytes_equal(text, first, pos, eos, 0, 4):
+                break
+            word = lookup(slots, blob, offsets, text, first, pos)
+            if word >= 0:
+                ids[n] = np.uint64(word)
+                rows[n] = word
+                n += 1
+        if bucket > 0 and word_ngrams > 1:
+            n = add_word_ngrams(ids, n, word_ngrams, nwords, bucket, rows, n)
+        counts[i] = n
+        hidden_of_rows(rows, n, matrices, nwords, out, i)
+    return counts

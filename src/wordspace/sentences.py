@@ -1,0 +1,110 @@
+"""Sentence embeddings: one vector per line of text, batched and compiled.
+
+A sent2vec model (the reference's ``.bin``, or its native folder) embeds a sentence as the
+reference's ``embed_sentences`` does, bit for bit: the mean of its known words' rows and of
+its word n-gram rows (``kernels.sentences``). An empty sentence, or one without known
+words, gives a zero vector; ``SentenceEmbedder`` counts them, so that a summary can say how
+many there were.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import BinaryIO
+
+import numpy as np
+
+from wordspace.errors import ModelFileError, ParameterError
+from wordspace.kernels.fasttext_lines import line_ends_of
+from wordspace.kernels.prediction_lines import vector_lines
+from wordspace.kernels.sentences import sent2vec_hidden
+from wordspace.models.fasttext import FastTextModel
+from wordspace.subwords import NO_BUCKET_MAP
+from wordspace.text.sources import line_blocks
+
+BLOCK_BYTES = 8 << 20
+"""Text embedded per batch: lines are cut at the last newline of each block read."""
+VECTOR_PRECISION = 5
+"""Significant digits of the reference's ``print-sentence-vectors``."""
+
+
+class SentenceEmbedder:
+    """Embeds lines of text with a sent2vec model (see the module's docstring)."""
+
+    def __init__(self, model: FastTextModel) -> None:
+        if not isinstance(model, FastTextModel) or not model.is_sent2vec:
+            raise ModelFileError(
+                "not a sent2vec model: sentence embeddings need a sent2vec .bin or its "
+                "native folder"
+            )
+        if model.bucket_rows is not None:
+            raise ModelFileError("a sent2vec model with a bucket map (pruned) is not supported")
+        self.model = model
+        words = model.words
+        self._words = (words.slots, words.blob, words.offsets)
+        nwords = model.nwords
+        self._matrices = (model.input[:nwords], model.input[nwords:], NO_BUCKET_MAP)
+        self._ngrams = (int(model.args["word_ngrams"]), int(model.args["bucket"]))
+
+    @property
+    def dim(self) -> int:
+        return self.model.dim
+
+    def embed_text(self, text: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(vectors float32 (lines, dim), rows averaged per line) of every line of
+        ``text`` (UTF-8 bytes, lines split at ``\\n``); a line with no rows is zeros."""
+        starts, ends = line_ends_of(text, 0, len(text))
+        out = np.empty((len(starts), self.dim), dtype=np.float32)
+        word_ngrams, bucket = self._ngrams
+        counts = sent2vec_hidden(
+            text, starts, ends, self._words, word_ngrams, bucket, self._matrices, out
+        )
+        return out, counts
+
+    def embed(self, sentences: Sequence[str] | Sequence[Sequence[str]]) -> np.ndarray:
+        """One float32 vector per sentence: a string (split on whitespace, as the
+        reference) or a list of tokens. A sentence may not hold a newline; a literal
+        ``</s>`` ends it, as in the reference."""
+        lines = [s if isinstance(s, str) else _joined_tokens(s) for s in sentences]
+        if any("\n" in line for line in lines):
+            raise ParameterError("a sentence to embed holds a newline: give one per item")
+        if not lines:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        joined = "".join(f"{line}\n" for line in lines)
+        vectors, _ = self.embed_text(
+            np.frombuffer(joined.encode("utf-8", "surrogatepass"), np.uint8)
+        )
+        return vectors
+
+
+def _joined_tokens(tokens: Sequence[str]) -> str:
+    if any(not t or any(c.isspace() for c in t) for t in tokens):
+        raise ParameterError("a token to embed is empty or holds whitespace")
+    return " ".join(tokens)
+
+
+def embed_stream(
+    embedder: SentenceEmbedder, stream: BinaryIO, workers: int = 1
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(vectors, rows per line) of every line of a byte stream, one batch of whole lines
+    after another, in order; ``workers`` batches at once, at most twice that many held."""
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque = deque()
+        for block in line_blocks(stream, BLOCK_BYTES):
+            pending.append(pool.submit(embedder.embed_text, block))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def format_vectors(vectors: np.ndarray) -> bytes:
+    """Lines as the reference's ``print-sentence-vectors`` prints them: each component with
+    5 significant digits followed by a space. A batch holding a value the compiled pass
+    cannot round exactly is written by Python's formatting instead."""
+    text, exact = vector_lines(vectors, VECTOR_PRECISION)
+    if exact:
+        return text.tobytes()
+    return "".join("".join(f"{v:.5g} " for v in row) + "\n" for row in vectors.tolist()).encode()
