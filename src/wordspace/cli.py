@@ -60,6 +60,7 @@ from wordspace.names import (
 from wordspace.npy_rows import NpyRows
 from wordspace.outputs import check_output, names_folder
 from wordspace.sentences import SentenceEmbedder, embed_stream, format_vectors
+from wordspace.sts import evaluate_sts
 from wordspace.text.sources import resolve_sources
 
 DEBUG_ENV = "WORDSPACE_DEBUG"
@@ -524,6 +525,42 @@ def eval_similarity(
     )
 
 
+class StsTokens(StrEnum):
+    words = "words"
+    whitespace = "whitespace"
+
+
+@eval_app.command("sts", cls=_Command)
+def eval_sts(
+    model: ModelArg,
+    pairs: Annotated[
+        Path,
+        typer.Argument(
+            help="STS Benchmark file (score, sentence1, sentence2 in fields 5-7) or "
+            "'sentence1<TAB>sentence2<TAB>score' lines.",
+            metavar="PAIRS",
+        ),
+    ],
+    tokens: Annotated[
+        StsTokens,
+        typer.Option(
+            help="words: lowercase runs of letters and digits (the shared corpora's "
+            "tokenisation); whitespace: the sentences as they are."
+        ),
+    ] = StsTokens.words,
+    as_json: JsonFlag = False,
+) -> None:
+    """Spearman and Pearson correlation of sentence-vector cosines with gold scores."""
+    result = evaluate_sts(load_model(model), pairs, tokens.value)
+    if as_json:
+        _print_json(result.to_dict())
+        return
+    print(
+        f"{pairs.name}: Spearman {result.spearman:.4f}, Pearson {result.pearson:.4f} over "
+        f"{result.pairs} pairs ({result.zero_pairs} with a sentence without known words)"
+    )
+
+
 @app.command(cls=_Command)
 def predict(
     model: Annotated[
@@ -593,7 +630,11 @@ class VectorFormat(StrEnum):
 def embed(
     model: Annotated[
         str,
-        typer.Argument(help="A sent2vec model (.bin, or its native folder).", metavar="MODEL"),
+        typer.Argument(
+            help="Any model: sent2vec embeds as the reference, word models average their "
+            "word vectors (with n-grams for unseen words).",
+            metavar="MODEL",
+        ),
     ],
     input: Annotated[
         str,
@@ -615,16 +656,14 @@ def embed(
 ) -> None:
     """Print one vector per line of text, as the reference sent2vec's print-sentence-vectors.
 
-    A sentence is the mean of its known words' rows and word n-gram rows; a line without
-    known words gives a zero vector, and their number is reported on stderr. Lines are read
-    and embedded in batches, never held whole.
+    With a sent2vec model a sentence is the mean of its known words' rows and word n-gram
+    rows, bit for bit the reference's; with a word model the mean of its words' vectors. A
+    line without known words gives a zero vector, and their number is reported on stderr.
+    Lines are read and embedded in batches, never held whole.
     """
     if format is VectorFormat.npy and output is None:
         raise ParameterError("--format npy writes a file: name it with -o OUT.npy")
-    loaded = load_model(model)
-    if not (isinstance(loaded, FastTextModel) and loaded.is_sent2vec):
-        raise ModelFileError(f"not a sent2vec model: it gives no sentence vectors ({model})")
-    embedder = SentenceEmbedder(loaded)
+    embedder = SentenceEmbedder(load_model(model))
     if output is not None:
         check_output(output, folder=False, force=force)
     lines = empty = 0

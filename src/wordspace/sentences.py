@@ -2,9 +2,10 @@
 
 A sent2vec model (the reference's ``.bin``, or its native folder) embeds a sentence as the
 reference's ``embed_sentences`` does, bit for bit: the mean of its known words' rows and of
-its word n-gram rows (``kernels.sentences``). An empty sentence, or one without known
-words, gives a zero vector; ``SentenceEmbedder`` counts them, so that a summary can say how
-many there were.
+its word n-gram rows (``kernels.sentences``). Any other model embeds it as the mean of its
+words' vectors, unseen words included where the model has character n-grams, so that the
+embeddings of any two models compare directly. An empty sentence, or one without a known
+word, gives a zero vector; the counts returned say how many there were.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ import numpy as np
 from wordspace.errors import ModelFileError, ParameterError
 from wordspace.kernels.fasttext_lines import line_ends_of
 from wordspace.kernels.prediction_lines import vector_lines
-from wordspace.kernels.sentences import sent2vec_hidden
+from wordspace.kernels.sentences import sent2vec_hidden, word_mean_hidden
 from wordspace.models.fasttext import FastTextModel
-from wordspace.subwords import NO_BUCKET_MAP
+from wordspace.subwords import NO_BUCKET_MAP, CharNgrams
 from wordspace.text.sources import line_blocks
+from wordspace.vectors import Vectors
 
 BLOCK_BYTES = 8 << 20
 """Text embedded per batch: lines are cut at the last newline of each block read."""
@@ -31,36 +33,47 @@ VECTOR_PRECISION = 5
 
 
 class SentenceEmbedder:
-    """Embeds lines of text with a sent2vec model (see the module's docstring)."""
+    """Embeds lines of text with any model (see the module's docstring): a sent2vec model
+    as the reference does, a word model as the mean of its word vectors."""
 
-    def __init__(self, model: FastTextModel) -> None:
-        if not isinstance(model, FastTextModel) or not model.is_sent2vec:
-            raise ModelFileError(
-                "not a sent2vec model: sentence embeddings need a sent2vec .bin or its "
-                "native folder"
-            )
-        if model.bucket_rows is not None:
-            raise ModelFileError("a sent2vec model with a bucket map (pruned) is not supported")
+    def __init__(self, model: FastTextModel | Vectors) -> None:
         self.model = model
-        words = model.words
+        self.sent2vec = isinstance(model, FastTextModel) and model.is_sent2vec
+        if self.sent2vec:
+            if model.bucket_rows is not None:
+                raise ModelFileError("a sent2vec model with a bucket map is not supported")
+            words = model.words
+            nwords = model.nwords
+            self._matrices = (model.input[:nwords], model.input[nwords:], NO_BUCKET_MAP)
+            self._ngrams = (int(model.args["word_ngrams"]), int(model.args["bucket"]))
+        else:
+            if isinstance(model, FastTextModel):
+                model = model.vectors()
+            if not isinstance(model, Vectors):
+                raise ModelFileError(f"cannot embed sentences with a {type(model).__name__}")
+            words = model.vocab
+            self._vectors = model
+            self._subwords = _subword_tables(model.ngrams, model.dim)
         self._words = (words.slots, words.blob, words.offsets)
-        nwords = model.nwords
-        self._matrices = (model.input[:nwords], model.input[nwords:], NO_BUCKET_MAP)
-        self._ngrams = (int(model.args["word_ngrams"]), int(model.args["bucket"]))
 
     @property
     def dim(self) -> int:
         return self.model.dim
 
     def embed_text(self, text: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(vectors float32 (lines, dim), rows averaged per line) of every line of
-        ``text`` (UTF-8 bytes, lines split at ``\\n``); a line with no rows is zeros."""
+        """(vectors float32 (lines, dim), rows or words averaged per line) of every line of
+        ``text`` (UTF-8 bytes, lines split at ``\\n``); a line with none is zeros."""
         starts, ends = line_ends_of(text, 0, len(text))
         out = np.empty((len(starts), self.dim), dtype=np.float32)
-        word_ngrams, bucket = self._ngrams
-        counts = sent2vec_hidden(
-            text, starts, ends, self._words, word_ngrams, bucket, self._matrices, out
-        )
+        if self.sent2vec:
+            word_ngrams, bucket = self._ngrams
+            counts = sent2vec_hidden(
+                text, starts, ends, self._words, word_ngrams, bucket, self._matrices, out
+            )
+        else:
+            counts = word_mean_hidden(
+                text, starts, ends, self._words, self._vectors.matrix, self._subwords, out
+            )
         return out, counts
 
     def embed(self, sentences: Sequence[str] | Sequence[Sequence[str]]) -> np.ndarray:
@@ -77,6 +90,14 @@ class SentenceEmbedder:
             np.frombuffer(joined.encode("utf-8", "surrogatepass"), np.uint8)
         )
         return vectors
+
+
+def _subword_tables(ngrams: CharNgrams | None, dim: int) -> tuple:
+    """The kernel's view of a word model's character n-grams (bucket 0 when it has none)."""
+    if ngrams is None:
+        return (0, 0, np.zeros((0, dim), dtype=np.float32), NO_BUCKET_MAP, 0, False)
+    pruned = ngrams.pruned and ngrams.bucket_rows is not None
+    return (ngrams.minn, ngrams.maxn, ngrams.vectors, ngrams.bucket_map, ngrams.bucket, pruned)
 
 
 def _joined_tokens(tokens: Sequence[str]) -> str:

@@ -1,4 +1,5 @@
-"""A line of text as the reference sent2vec embeds it: compiled, many lines per call.
+"""A line of text as a sentence vector: as the reference sent2vec embeds it, or as the mean
+of a word model's vectors; compiled, many lines per call.
 
 The reference (epfml/sent2vec, ``FastText::textVector``) splits a line on the same
 whitespace bytes as fastText, stops at a literal ``</s>``, drops unknown words before
@@ -17,6 +18,7 @@ from numba import njit
 
 from wordspace.hashing import bytes_equal
 from wordspace.kernels.fasttext_lines import add_word_ngrams, hidden_of_rows, is_space
+from wordspace.kernels.subwords import ngram_vector
 from wordspace.vocab import lookup
 
 
@@ -60,4 +62,56 @@ def sent2vec_hidden(text, line_starts, line_ends, words, word_ngrams, bucket, ma
             n = add_word_ngrams(ids, n, word_ngrams, nwords, bucket, rows, n)
         counts[i] = n
         hidden_of_rows(rows, n, matrices, nwords, out, i)
+    return counts
+
+
+@njit(nogil=True, cache=True)
+def word_mean_hidden(text, line_starts, line_ends, words, matrix, subwords, out):
+    """The mean of the word vectors of each line's tokens in ``out[i]`` (split as above,
+    a literal ``</s>`` ends the line): a vocabulary word gives its row of ``matrix``; with
+    subwords (``subwords`` = (minn, maxn, n-gram rows, bucket map, bucket, pruned), bucket 0
+    for none) an unknown word gives the mean of its character n-gram rows, as a fastText
+    query of it; a token without a vector is skipped. Returns the vectors averaged per
+    line (0: a zero vector)."""
+    slots, blob, offsets = words
+    minn, maxn, ngram_rows, bucket_map, bucket, pruned = subwords
+    n_lines = len(line_starts)
+    dim = out.shape[1]
+    counts = np.zeros(n_lines, dtype=np.int64)
+    unknown = np.empty(dim, dtype=np.float32)
+    eos = np.array([60, 47, 115, 62], dtype=np.uint8)  # "</s>"
+    for i in range(n_lines):
+        for k in range(dim):
+            out[i, k] = 0.0
+        end = line_ends[i]
+        pos = line_starts[i]
+        n = 0
+        while True:
+            while pos < end and is_space(text[pos]):
+                pos += 1
+            if pos >= end:
+                break
+            first = pos
+            while pos < end and not is_space(text[pos]):
+                pos += 1
+            if pos - first == 4 and bytes_equal(text, first, pos, eos, 0, 4):
+                break
+            word = lookup(slots, blob, offsets, text, first, pos)
+            if word >= 0:
+                for k in range(dim):
+                    out[i, k] += matrix[word, k]
+                n += 1
+            elif bucket > 0 and maxn > 0:
+                used = ngram_vector(
+                    text[first:pos], minn, maxn, ngram_rows, bucket_map, bucket, pruned, unknown
+                )
+                if used > 0:
+                    for k in range(dim):
+                        out[i, k] += unknown[k]
+                    n += 1
+        counts[i] = n
+        if n > 0:
+            scale = np.float32(1.0 / n)
+            for k in range(dim):
+                out[i, k] *= scale
     return counts
