@@ -109,3 +109,36 @@ def test_ngram_buckets_of_real_text_collide_no_more_than_a_random_function(enwik
     expected = bucket * (1 - (1 - 1 / bucket) ** k)
     collisions = k - expected
     assert distinct >= expected - 5 * np.sqrt(collisions), (distinct, expected)
+
+
+def _reference_buckets(grams: np.ndarray, bucket: int) -> np.ndarray:
+    """The reference sent2vec's bucket of each n-gram (rows of vocabulary ids): its hash is
+    seeded with the first word's id, ``h = h * 116049371 + id`` (uint64, wrapping)."""
+    h = grams[:, 0].astype(np.uint64)
+    for j in range(1, grams.shape[1]):
+        h = h * np.uint64(116049371) + grams[:, j].astype(np.uint64)
+    return h % np.uint64(bucket)
+
+
+def test_ngrams_of_orders_2_to_6_collide_at_the_ideal_rate_and_the_references_far_above(
+    enwiki_lines,
+):
+    vocab, corpus, _ = read_corpus(enwiki_lines(3000), min_count=1)
+    assert vocab.words[0] == "the"  # ids by frequency, as the reference's vocabulary
+    hashes = vocabulary_hashes(vocab)
+    bucket = 4_000_000  # the reference's preset for its Wikipedia bigram model
+    ours, theirs = [], []
+    for n in range(2, 7):
+        grams = np.unique(np.lib.stride_tricks.sliding_window_view(corpus.ids, n), axis=0)
+        grams = np.ascontiguousarray(grams)
+        ours.append(_ngram_hashes(hashes, grams) % np.uint64(bucket))
+        theirs.append(_reference_buckets(grams, bucket))
+    k = sum(len(b) for b in ours)
+    assert k > 900_000
+    ideal = 1 - bucket * (1 - (1 - 1 / bucket) ** k) / k
+    our_rate = 1 - len(np.unique(np.concatenate(ours))) / k
+    their_rate = 1 - len(np.unique(np.concatenate(theirs))) / k
+    # measured: ideal 11.9%, ours 11.9%, the reference's 16.5% (n-grams that begin with
+    # "the", id 0, land on the bucket of the n-gram without it)
+    assert abs(our_rate - ideal) < 0.002, (our_rate, ideal)
+    assert their_rate > ideal + 0.03, (their_rate, ideal)
