@@ -144,13 +144,13 @@ def test_compiled_vector_lines_equal_pythons_five_significant_digits():
         10.0 ** rng.uniform(-8, 4, 20_000) * rng.choice([-1, 1], 20_000),
     ]).astype(np.float32)  # fmt: skip
     matrix = values[: len(values) // 5 * 5].reshape(-1, 5)
-    checked = 0
+    left = 0
     for block in range(0, len(matrix), 500):
         part = matrix[block : block + 500]
-        text, exact = vector_lines(part, 5)
-        expected = "".join("".join(f"{v:.5g} " for v in row) + "\n" for row in part.tolist())
-        if exact:
-            assert text.tobytes() == expected.encode()
-            checked += 1
-        assert format_vectors(part) == expected.encode()
-    assert checked >= len(matrix) // 500 - 3
+        text, _, left_out = vector_lines(part, 5)
+        lines = ["".join(f"{v:.5g} " for v in row) + "\n" for row in part.tolist()]
+        kept = "".join(line for line, out in zip(lines, left_out, strict=True) if not out)
+        assert text.tobytes() == kept.encode()
+        assert format_vectors(part) == "".join(lines).encode()
+        left += int(left_out.sum())
+    assert left <= 20

@@ -52,3 +52,17 @@ def test_a_stream_embeds_as_its_lines_one_by_one(tmp_path, workers, monkeypatch)
         batches = list(sentences.embed_stream(embedder, stream, workers))
     assert len(batches) > 3
     np.testing.assert_array_equal(np.concatenate([v for v, _ in batches]), embedder.embed(lines))
+
+
+def test_a_batch_holds_a_bounded_number_of_vectors_whatever_the_lines(tmp_path, monkeypatch):
+    from wordspace import sentences
+
+    embedder = SentenceEmbedder(load_model(SENT2VEC))
+    lines = ["the", "of the state", ""] * 20
+    file = tmp_path / "short.txt"
+    file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(sentences, "BATCH_VALUES", 3 * embedder.dim)
+    with open(file, "rb") as stream:
+        batches = list(sentences.embed_stream(embedder, stream, 2))
+    assert len(batches) == 20 and all(len(v) == 3 for v, _ in batches)
+    np.testing.assert_array_equal(np.concatenate([v for v, _ in batches]), embedder.embed(lines))

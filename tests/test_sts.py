@@ -28,19 +28,24 @@ def test_both_layouts_are_read_and_extra_columns_ignored(tmp_path):
     stsb = tmp_path / "stsb.csv"
     stsb.write_text("g\tf\t2012\t1\t4.5\tA cat.\tThe dog!\textra\tmore\n\ng\tf\t2012\t2\t0\tx\ty\n")
     plain = tmp_path / "plain.tsv"
-    plain.write_text("a cat\tthe dog\t3\n")
+    plain.write_text("\ufeffa cat\tthe dog\t3\n", encoding="utf-8")
     first, second, gold = read_sts_pairs(stsb)
     assert (first, second, gold.tolist()) == (["A cat.", "x"], ["The dog!", "y"], [4.5, 0.0])
-    assert read_sts_pairs(plain)[2].tolist() == [3.0]
+    assert read_sts_pairs(plain)[0] == ["a cat"]  # a byte-order mark is not text
 
 
 @pytest.mark.parametrize(
     ("text", "match"),
-    [("a\tb\n", ":1: expected 7"), ("a\tb\tgood\n", ":1: score 'good'"), ("", "no sentence")],
+    [
+        ("a\tb\n", ":1: expected 7"),
+        ("a\tb\tgood\n", ":1: score 'good'"),
+        ("", "no sentence"),
+        ("a\tb\t1\n" * 5000 + "x\xff\ty\t2\n", ":5001: not UTF-8"),
+    ],
 )
 def test_bad_files_are_refused_naming_the_line(tmp_path, text, match):
     path = tmp_path / "bad.tsv"
-    path.write_text(text)
+    path.write_bytes(text.encode("latin-1"))
     with pytest.raises(InputError, match=match) as info:
         read_sts_pairs(path)
     assert "\n" not in str(info.value)

@@ -20,7 +20,7 @@ import numpy as np
 from wordspace.errors import ModelFileError, ParameterError
 from wordspace.extra_rows import ExtraRows
 from wordspace.kernels.fasttext_lines import line_ends_of, line_hidden
-from wordspace.kernels.prediction_lines import prediction_lines
+from wordspace.kernels.prediction_lines import prediction_lines, with_lines_restored
 from wordspace.kernels.topk import fasttext_top_k, fasttext_tree, fasttext_tree_top_k
 from wordspace.models.fasttext import EOS, FastTextModel
 from wordspace.subwords import NO_BUCKET_MAP
@@ -190,7 +190,8 @@ class Predictor:
         else:
             probs = self.probabilities(hidden)
             fasttext_top_k(probs, counts > 0, k, np.float32(threshold), top, logs)
-        shown = np.exp(logs.astype(np.float64))
+        # fastText keeps exp of its float log-probability as a float: exp rounded to float32
+        shown = np.exp(logs.astype(np.float64)).astype(np.float32).astype(np.float64)
         shown[top < 0] = 0.0
         return top, shown
 
@@ -218,16 +219,17 @@ def predict_stream(
 def format_predictions(labels: Vocabulary, ids: np.ndarray, probs: np.ndarray) -> bytes:
     """Lines as fastText's ``predict-prob`` prints them: each label and its probability
     (``%.6g``), best first; an empty line where nothing is predicted. Written by a compiled
-    pass; a batch holding a probability within a millionth of a digit of a rounding tie is
+    pass; a line holding a probability within a millionth of a digit of a rounding tie is
     written by Python's formatting instead, which rounds the binary value exactly."""
-    text, exact = prediction_lines(labels.blob, labels.offsets, ids, probs)
-    if exact:
-        return text.tobytes()
+    text, ends, left_out = prediction_lines(labels.blob, labels.offsets, ids, probs)
     names = labels.words
-    return "".join(
-        " ".join(f"{names[i]} {p:.6g}" for i, p in zip(row, prob, strict=True) if i >= 0) + "\n"
-        for row, prob in zip(ids.tolist(), probs.tolist(), strict=True)
-    ).encode("utf-8", "surrogatepass")
+
+    def line(i: int) -> bytes:
+        pairs = zip(ids[i].tolist(), probs[i].tolist(), strict=True)
+        shown = " ".join(f"{names[label]} {p:.6g}" for label, p in pairs if label >= 0)
+        return (shown + "\n").encode("utf-8", "surrogatepass")
+
+    return with_lines_restored(text, ends, left_out, line)
 
 
 @dataclass

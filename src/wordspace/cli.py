@@ -663,7 +663,10 @@ def embed(
     """
     if format is VectorFormat.npy and output is None:
         raise ParameterError("--format npy writes a file: name it with -o OUT.npy")
-    embedder = SentenceEmbedder(load_model(model))
+    try:
+        embedder = SentenceEmbedder(load_model(model))
+    except ModelFileError as exc:
+        raise ModelFileError(f"{model}: {exc}") from None
     if output is not None:
         check_output(output, folder=False, force=force)
     lines = empty = 0

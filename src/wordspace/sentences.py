@@ -19,7 +19,7 @@ import numpy as np
 
 from wordspace.errors import ModelFileError, ParameterError
 from wordspace.kernels.fasttext_lines import line_ends_of
-from wordspace.kernels.prediction_lines import vector_lines
+from wordspace.kernels.prediction_lines import vector_lines, with_lines_restored
 from wordspace.kernels.sentences import sent2vec_hidden, word_mean_hidden
 from wordspace.models.fasttext import FastTextModel
 from wordspace.subwords import NO_BUCKET_MAP, CharNgrams
@@ -28,6 +28,8 @@ from wordspace.vectors import Vectors
 
 BLOCK_BYTES = 8 << 20
 """Text embedded per batch: lines are cut at the last newline of each block read."""
+BATCH_VALUES = 2 << 20
+"""Output floats per batch (8 MiB): short lines of a wide model are cut into several."""
 VECTOR_PRECISION = 5
 """Significant digits of the reference's ``print-sentence-vectors``."""
 
@@ -64,6 +66,12 @@ class SentenceEmbedder:
         """(vectors float32 (lines, dim), rows or words averaged per line) of every line of
         ``text`` (UTF-8 bytes, lines split at ``\\n``); a line with none is zeros."""
         starts, ends = line_ends_of(text, 0, len(text))
+        return self.embed_lines(text, starts, ends)
+
+    def embed_lines(
+        self, text: np.ndarray, starts: np.ndarray, ends: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``embed_text`` of the lines ``text[starts[i]:ends[i]]``."""
         out = np.empty((len(starts), self.dim), dtype=np.float32)
         if self.sent2vec:
             word_ngrams, bucket = self._ngrams
@@ -110,22 +118,31 @@ def embed_stream(
     embedder: SentenceEmbedder, stream: BinaryIO, workers: int = 1
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(vectors, rows per line) of every line of a byte stream, one batch of whole lines
-    after another, in order; ``workers`` batches at once, at most twice that many held."""
+    after another, in order; ``workers`` batches at once, at most twice that many held. A
+    batch holds at most ``BATCH_VALUES`` output floats, whatever the lines' length."""
+    most_lines = max(1, BATCH_VALUES // embedder.dim)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending: deque = deque()
         for block in line_blocks(stream, BLOCK_BYTES):
-            pending.append(pool.submit(embedder.embed_text, block))
-            if len(pending) >= 2 * workers:
-                yield pending.popleft().result()
+            starts, ends = line_ends_of(block, 0, len(block))
+            for first in range(0, len(starts), most_lines):
+                last = first + most_lines
+                pending.append(
+                    pool.submit(embedder.embed_lines, block, starts[first:last], ends[first:last])
+                )
+                if len(pending) >= 2 * workers:
+                    yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
 
 
 def format_vectors(vectors: np.ndarray) -> bytes:
     """Lines as the reference's ``print-sentence-vectors`` prints them: each component with
-    5 significant digits followed by a space. A batch holding a value the compiled pass
+    5 significant digits followed by a space. A line holding a value the compiled pass
     cannot round exactly is written by Python's formatting instead."""
-    text, exact = vector_lines(vectors, VECTOR_PRECISION)
-    if exact:
-        return text.tobytes()
-    return "".join("".join(f"{v:.5g} " for v in row) + "\n" for row in vectors.tolist()).encode()
+    text, ends, left_out = vector_lines(vectors, VECTOR_PRECISION)
+
+    def line(i: int) -> bytes:
+        return ("".join(f"{v:.5g} " for v in vectors[i].tolist()) + "\n").encode()
+
+    return with_lines_restored(text, ends, left_out, line)

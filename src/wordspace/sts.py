@@ -50,8 +50,15 @@ def read_sts_pairs(path: str | os.PathLike) -> tuple[list[str], list[str], np.nd
     second: list[str] = []
     gold: list[float] = []
     try:
-        with open(path, encoding="utf-8", newline="\n") as handle:
-            for number, line in enumerate(handle, 1):
+        with open(path, "rb") as handle:
+            for number, raw in enumerate(handle, 1):
+                try:
+                    line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+                except UnicodeDecodeError as exc:
+                    raise InputError(
+                        f"{path}:{number}: not UTF-8 text ({exc.reason} at byte {exc.start + 1} "
+                        "of the line)"
+                    ) from None
                 fields = line.rstrip("\r\n").split("\t")
                 if fields == [""]:
                     continue
@@ -72,8 +79,6 @@ def read_sts_pairs(path: str | os.PathLike) -> tuple[list[str], list[str], np.nd
                     ) from None
                 first.append(a)
                 second.append(b)
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
         raise InputError(f"{path}: {exc.strerror or exc}") from None
     if not gold:

@@ -165,7 +165,9 @@ def read_fasttext_bin(path: str | os.PathLike, *, mmap: bool = True) -> FastText
     """Read a Facebook fastText ``.bin`` model (versions 11 and 12, unsupervised or
     supervised) or a quantized ``.ftz`` one. Dense matrices are memory-mapped from the file
     unless ``mmap=False``; quantized ones are decoded into dense float32 rows, each element
-    what fastText adds for it, so that predictions equal fastText's."""
+    what fastText adds for it, so that word vectors and hidden vectors equal fastText's
+    (an output matrix quantized with norms differs in the last bits: fastText scales its
+    dot product by the norm, where the decoded row is scaled first)."""
     path = regular_file(path)
     buf = _map(path)
     head = np.dtype([("magic", "<i4"), ("version", "<i4")])

@@ -5,8 +5,8 @@ and the reference sent2vec's vector lines.
 trailing zeros dropped, scientific notation below 1e-4 (``1e-05``); fastText's
 probabilities use the default 6, sent2vec's vectors 5. The digits here are the correctly
 rounded ones for every value except those within a millionth of a digit of a rounding tie,
-which are reported so that the caller prints them the exact way (a binary value is almost
-never that close).
+whose lines are left out and reported so that the caller prints them the exact way (a
+binary value is almost never that close).
 """
 
 from __future__ import annotations
@@ -109,12 +109,16 @@ def vector_lines(matrix, precision):
     """The bytes of one line per row of ``matrix`` as the reference sent2vec prints a
     vector (``std::cout << setprecision(precision)``): every component as ``%.{p}g``
     followed by a space (``0`` and ``-0`` for zeros), then a newline. Returns (bytes,
-    True), or (empty, False) when a component is too close to a rounding tie or too far
-    from 1 to be printed exactly here."""
+    line ends, left out): a row holding a component too close to a rounding tie, or too far
+    from 1, to be printed exactly here is left out (its line empty, not even a newline) and
+    flagged, for the caller to print it the exact way."""
     rows, dim = matrix.shape
     out = np.empty(rows * (dim * (precision + 8) + 1), dtype=np.uint8)
+    ends = np.zeros(rows + 1, dtype=np.int64)
+    left_out = np.zeros(rows, dtype=np.bool_)
     pos = 0
     for i in range(rows):
+        start = pos
         for j in range(dim):
             value = np.float64(matrix[i, j])
             if value < 0 or (value == 0 and np.signbit(value)):
@@ -127,13 +131,18 @@ def vector_lines(matrix, precision):
             else:
                 digits, exponent = significant_digits(value, precision)
                 if digits < 0:
-                    return out[:0], False
+                    left_out[i] = True
+                    break
                 pos = write_general(digits, exponent, precision, out, pos)
             out[pos] = _SPACE
             pos += 1
-        out[pos] = _NEWLINE
-        pos += 1
-    return out[:pos], True
+        if left_out[i]:
+            pos = start
+        else:
+            out[pos] = _NEWLINE
+            pos += 1
+        ends[i + 1] = pos
+    return out[:pos], ends, left_out
 
 
 @njit(nogil=True, cache=True)
@@ -141,15 +150,17 @@ def prediction_lines(blob, offsets, ids, probs):
     """The bytes of one line per row of ``ids`` (label ids, -1 for none) and ``probs``:
     ``LABEL PROB`` pairs separated by spaces, ``PROB`` as ``%.6g``, labels' UTF-8 in
     ``blob[offsets[i]:offsets[i + 1]]``; an empty line where a row has no label. Returns
-    (bytes, True), or (empty, False) when a probability is too close to a rounding tie or
-    too far from 1 to be printed exactly here."""
+    (bytes, line ends, left out) as ``vector_lines``."""
     longest = 0
     for i in range(len(offsets) - 1):
         longest = max(longest, offsets[i + 1] - offsets[i])
     rows, k = ids.shape
     out = np.empty(rows * (k * (longest + 2 + _LONGEST_NUMBER) + 1), dtype=np.uint8)
+    ends = np.zeros(rows + 1, dtype=np.int64)
+    left_out = np.zeros(rows, dtype=np.bool_)
     pos = 0
     for i in range(rows):
+        start = pos
         first = True
         for j in range(k):
             label = ids[i, j]
@@ -157,7 +168,8 @@ def prediction_lines(blob, offsets, ids, probs):
                 continue
             digits, exponent = significant_digits(probs[i, j], _DIGITS)
             if digits < 0:
-                return out[:0], False
+                left_out[i] = True
+                break
             if not first:
                 out[pos] = _SPACE
                 pos += 1
@@ -167,6 +179,25 @@ def prediction_lines(blob, offsets, ids, probs):
                 pos += 1
             out[pos] = _SPACE
             pos = write_general(digits, exponent, _DIGITS, out, pos + 1)
-        out[pos] = _NEWLINE
-        pos += 1
-    return out[:pos], True
+        if left_out[i]:
+            pos = start
+        else:
+            out[pos] = _NEWLINE
+            pos += 1
+        ends[i + 1] = pos
+    return out[:pos], ends, left_out
+
+
+def with_lines_restored(text: np.ndarray, ends: np.ndarray, left_out: np.ndarray, line) -> bytes:
+    """``text`` (as the kernels above write it) with each left-out row ``i`` printed by
+    ``line(i)`` (bytes, newline included) in its place."""
+    if not left_out.any():
+        return text.tobytes()
+    parts = []
+    done = 0
+    for i in np.flatnonzero(left_out).tolist():
+        parts.append(text[done : ends[i]].tobytes())
+        parts.append(line(i))
+        done = ends[i]
+    parts.append(text[done:].tobytes())
+    return b"".join(parts)
