@@ -674,13 +674,14 @@ def embed(
         rows = NpyRows(out, embedder.dim) if format is VectorFormat.npy else None
         for source in resolve_sources(input):
             with source.open() as stream:
-                for vectors, counts in embed_stream(embedder, stream, available_cpus()):
+                then = format_vectors if rows is None else None
+                for batch, counts in embed_stream(embedder, stream, available_cpus(), then):
                     lines += len(counts)
                     empty += int(np.count_nonzero(counts == 0))
                     if rows is None:
-                        out.write(format_vectors(vectors))
+                        out.write(batch)
                     else:
-                        rows.write(vectors)
+                        rows.write(batch)
         if rows is not None:
             rows.close()
     where = f" into {output}" if output is not None else ""

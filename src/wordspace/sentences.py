@@ -11,9 +11,9 @@ word, gives a zero vector; the counts returned say how many there were.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -115,21 +115,29 @@ def _joined_tokens(tokens: Sequence[str]) -> str:
 
 
 def embed_stream(
-    embedder: SentenceEmbedder, stream: BinaryIO, workers: int = 1
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    embedder: SentenceEmbedder,
+    stream: BinaryIO,
+    workers: int = 1,
+    then: Callable[[np.ndarray], Any] | None = None,
+) -> Iterator[tuple[Any, np.ndarray]]:
     """(vectors, rows per line) of every line of a byte stream, one batch of whole lines
     after another, in order; ``workers`` batches at once, at most twice that many held. A
-    batch holds at most ``BATCH_VALUES`` output floats, whatever the lines' length."""
+    batch holds at most ``BATCH_VALUES`` output floats, whatever the lines' length. With
+    ``then`` (e.g. ``format_vectors``) each batch's vectors are passed through it on the
+    worker, and its result comes in their place."""
     most_lines = max(1, BATCH_VALUES // embedder.dim)
+
+    def batch(block: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[Any, np.ndarray]:
+        vectors, counts = embedder.embed_lines(block, starts, ends)
+        return (vectors if then is None else then(vectors)), counts
+
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending: deque = deque()
         for block in line_blocks(stream, BLOCK_BYTES):
             starts, ends = line_ends_of(block, 0, len(block))
             for first in range(0, len(starts), most_lines):
                 last = first + most_lines
-                pending.append(
-                    pool.submit(embedder.embed_lines, block, starts[first:last], ends[first:last])
-                )
+                pending.append(pool.submit(batch, block, starts[first:last], ends[first:last]))
                 if len(pending) >= 2 * workers:
                     yield pending.popleft().result()
         while pending:
