@@ -154,3 +154,11 @@ def test_compiled_vector_lines_equal_pythons_five_significant_digits():
         assert format_vectors(part) == "".join(lines).encode()
         left += int(left_out.sum())
     assert left <= 20
+
+
+def test_an_existing_output_is_refused_before_the_model_is_read(tmp_path):
+    taken = tmp_path / "taken.npy"
+    taken.write_bytes(b"keep me")
+    result = _cli("embed", str(tmp_path / "missing.bin"), "-f", "npy", "-o", str(taken))
+    assert result.returncode == 2 and b"already exists" in result.stderr
+    assert taken.read_bytes() == b"keep me"

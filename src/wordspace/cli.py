@@ -663,12 +663,12 @@ def embed(
     """
     if format is VectorFormat.npy and output is None:
         raise ParameterError("--format npy writes a file: name it with -o OUT.npy")
+    if output is not None:
+        check_output(output, folder=False, force=force)
     try:
         embedder = SentenceEmbedder(load_model(model))
     except ModelFileError as exc:
         raise ModelFileError(f"{model}: {exc}") from None
-    if output is not None:
-        check_output(output, folder=False, force=force)
     lines = empty = 0
     with _file_or_stdout(output) as out:
         rows = NpyRows(out, embedder.dim) if format is VectorFormat.npy else None

@@ -35,6 +35,28 @@ def is_space(b):
     return b == 32 or b == 9 or b == 10 or b == 11 or b == 12 or b == 13 or b == 0
 
 
+EOS_BYTES = np.frombuffer(b"</s>", dtype=np.uint8)
+"""The end-of-sentence token: a literal one ends a line for fastText and sent2vec."""
+
+
+@njit(nogil=True, cache=True, inline="always")
+def next_token(text, pos, end):
+    """(first, last) of the next token of ``text[pos:end]`` (``first == last`` when there
+    is none left): a run of non-separator bytes."""
+    while pos < end and is_space(text[pos]):
+        pos += 1
+    first = pos
+    while pos < end and not is_space(text[pos]):
+        pos += 1
+    return first, pos
+
+
+@njit(nogil=True, cache=True, inline="always")
+def is_eos(text, first, last):
+    """Whether ``text[first:last]`` is the literal token ``</s>``."""
+    return last - first == 4 and bytes_equal(text, first, last, EOS_BYTES, 0, 4)
+
+
 @njit(nogil=True, cache=True, inline="always")
 def signed_hash(h):
     """A 32-bit hash as fastText keeps it for word n-grams: an int32, widened to 64 bits
@@ -125,7 +147,7 @@ def line_hidden(
             run = 0 if is_space(text[p]) else run + 1
             longest_token = max(longest_token, run)
     # </s>, the token fastText's newline becomes, is looked up once for the whole batch
-    eos = np.array([60, 47, 115, 62], dtype=np.uint8)
+    eos = EOS_BYTES
     eos_word = lookup(w_slots, w_blob, w_offsets, eos, 0, 4)
     eos_label = lookup(l_slots, l_blob, l_offsets, eos, 0, 4)
     eos_skipped = eos_word < 0 and (eos_label >= 0 or _has_prefix(eos, 0, 4, prefix))
@@ -148,14 +170,10 @@ def line_hidden(
         n_tokens = 0
         pos = line_starts[i]
         while True:
-            while pos < end and is_space(text[pos]):
-                pos += 1
-            if pos >= end:
+            first, pos = next_token(text, pos, end)
+            if first == pos:
                 break
-            first = pos
-            while pos < end and not is_space(text[pos]):
-                pos += 1
-            if pos - first == 4 and bytes_equal(text, first, pos, eos, 0, 4):
+            if is_eos(text, first, pos):
                 ends_with_eos = True  # fastText's getLine stops at a literal </s>
                 break
             token_starts[n_tokens] = first

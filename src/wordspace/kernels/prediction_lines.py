@@ -104,6 +104,16 @@ def write_general(digits, exponent, precision, out, pos):
     return pos
 
 
+@njit(nogil=True, cache=True, inline="always")
+def _end_line(out, start, pos, left_out):
+    """End the line begun at ``start``: its newline, or nothing at all for a line left out
+    (rewound to ``start``); returns where the next line begins."""
+    if left_out:
+        return start
+    out[pos] = _NEWLINE
+    return pos + 1
+
+
 @njit(nogil=True, cache=True)
 def vector_lines(matrix, precision):
     """The bytes of one line per row of ``matrix`` as the reference sent2vec prints a
@@ -136,11 +146,7 @@ def vector_lines(matrix, precision):
                 pos = write_general(digits, exponent, precision, out, pos)
             out[pos] = _SPACE
             pos += 1
-        if left_out[i]:
-            pos = start
-        else:
-            out[pos] = _NEWLINE
-            pos += 1
+        pos = _end_line(out, start, pos, left_out[i])
         ends[i + 1] = pos
     return out[:pos], ends, left_out
 
@@ -179,11 +185,7 @@ def prediction_lines(blob, offsets, ids, probs):
                 pos += 1
             out[pos] = _SPACE
             pos = write_general(digits, exponent, _DIGITS, out, pos + 1)
-        if left_out[i]:
-            pos = start
-        else:
-            out[pos] = _NEWLINE
-            pos += 1
+        pos = _end_line(out, start, pos, left_out[i])
         ends[i + 1] = pos
     return out[:pos], ends, left_out
 

@@ -11,6 +11,16 @@ from numba.extending import intrinsic
 _CACHE_LINE = 64
 
 
+def _prefetch(builder: ir.IRBuilder, byte_pointer: ir.Value) -> None:
+    """Emit LLVM's prefetch of the cache line at ``byte_pointer``: a read, kept in every
+    cache level, of data."""
+    i32 = ir.IntType(32)
+    prefetch = builder.module.declare_intrinsic(
+        "llvm.prefetch", fnty=ir.FunctionType(ir.VoidType(), [byte_pointer.type, i32, i32, i32])
+    )
+    builder.call(prefetch, [byte_pointer, i32(0), i32(3), i32(1)])
+
+
 @intrinsic
 def prefetch_row(typingctx, matrix, row):
     """Ask the CPU to start loading row ``row`` of a C-contiguous 2-D array into cache."""
@@ -26,10 +36,6 @@ def prefetch_row(typingctx, matrix, row):
             context, builder, matrix_type, array, [row_index, zero], wraparound=False
         )
         byte_pointer = builder.bitcast(start, ir.IntType(8).as_pointer())
-        i32 = ir.IntType(32)
-        prefetch = builder.module.declare_intrinsic(
-            "llvm.prefetch", fnty=ir.FunctionType(ir.VoidType(), [byte_pointer.type, i32, i32, i32])
-        )
         shape = cgutils.unpack_tuple(builder, array.shape, 2)
         item_bytes = context.get_abi_sizeof(context.get_data_type(matrix_type.dtype))
         item_size = context.get_constant(types.intp, item_bytes)
@@ -37,8 +43,7 @@ def prefetch_row(typingctx, matrix, row):
         with cgutils.for_range_slice(
             builder, zero, row_bytes, context.get_constant(types.intp, _CACHE_LINE)
         ) as (offset, _):
-            address = builder.gep(byte_pointer, [offset])
-            builder.call(prefetch, [address, i32(0), i32(3), i32(1)])
+            _prefetch(builder, builder.gep(byte_pointer, [offset]))
         return context.get_dummy_value()
 
     return types.none(matrix, row), codegen
@@ -58,12 +63,7 @@ def prefetch_item(typingctx, array, index):
         item = cgutils.get_item_pointer(
             context, builder, array_type, values, [position], wraparound=False
         )
-        byte_pointer = builder.bitcast(item, ir.IntType(8).as_pointer())
-        i32 = ir.IntType(32)
-        prefetch = builder.module.declare_intrinsic(
-            "llvm.prefetch", fnty=ir.FunctionType(ir.VoidType(), [byte_pointer.type, i32, i32, i32])
-        )
-        builder.call(prefetch, [byte_pointer, i32(0), i32(3), i32(1)])
+        _prefetch(builder, builder.bitcast(item, ir.IntType(8).as_pointer()))
         return context.get_dummy_value()
 
     return types.none(array, index), codegen

@@ -16,8 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from wordspace.hashing import bytes_equal
-from wordspace.kernels.fasttext_lines import add_word_ngrams, hidden_of_rows, is_space
+from wordspace.kernels.fasttext_lines import add_word_ngrams, hidden_of_rows, is_eos, next_token
 from wordspace.kernels.subwords import ngram_vector
 from wordspace.vocab import lookup
 
@@ -38,20 +37,13 @@ def sent2vec_hidden(text, line_starts, line_ends, words, word_ngrams, bucket, ma
     most_words = longest // 2 + 2
     ids = np.empty(most_words, dtype=np.uint64)
     rows = np.empty(most_words * max(word_ngrams, 1), dtype=np.int64)
-    eos = np.array([60, 47, 115, 62], dtype=np.uint8)  # "</s>"
     for i in range(n_lines):
         end = line_ends[i]
         pos = line_starts[i]
         n = 0
         while True:
-            while pos < end and is_space(text[pos]):
-                pos += 1
-            if pos >= end:
-                break
-            first = pos
-            while pos < end and not is_space(text[pos]):
-                pos += 1
-            if pos - first == 4 and bytes_equal(text, first, pos, eos, 0, 4):
+            first, pos = next_token(text, pos, end)
+            if first == pos or is_eos(text, first, pos):
                 break
             word = lookup(slots, blob, offsets, text, first, pos)
             if word >= 0:
@@ -79,7 +71,6 @@ def word_mean_hidden(text, line_starts, line_ends, words, matrix, subwords, out)
     dim = out.shape[1]
     counts = np.zeros(n_lines, dtype=np.int64)
     unknown = np.empty(dim, dtype=np.float32)
-    eos = np.array([60, 47, 115, 62], dtype=np.uint8)  # "</s>"
     for i in range(n_lines):
         for k in range(dim):
             out[i, k] = 0.0
@@ -87,14 +78,8 @@ def word_mean_hidden(text, line_starts, line_ends, words, matrix, subwords, out)
         pos = line_starts[i]
         n = 0
         while True:
-            while pos < end and is_space(text[pos]):
-                pos += 1
-            if pos >= end:
-                break
-            first = pos
-            while pos < end and not is_space(text[pos]):
-                pos += 1
-            if pos - first == 4 and bytes_equal(text, first, pos, eos, 0, 4):
+            first, pos = next_token(text, pos, end)
+            if first == pos or is_eos(text, first, pos):
                 break
             word = lookup(slots, blob, offsets, text, first, pos)
             if word >= 0:
