@@ -18,6 +18,7 @@ from wordspace.errors import (
 )
 from wordspace.formats import export, load
 from wordspace.models.classifier import Classifier
+from wordspace.models.sent2vec import Sent2Vec
 from wordspace.models.subword import FastText
 from wordspace.models.word2vec import Word2Vec
 from wordspace.training import Progress
@@ -35,6 +36,7 @@ __all__ = [
     "OutputError",
     "ParameterError",
     "Progress",
+    "Sent2Vec",
     "TrainingDivergedError",
     "Vectors",
     "Word2Vec",

@@ -47,12 +47,15 @@ from wordspace.formats.native import json_safe, read_meta
 from wordspace.jsonl import LABELS_KEY, PROBABILITIES_KEY, predict_jsonl
 from wordspace.models.classifier import Classifier, ValidationScore
 from wordspace.models.fasttext import FastTextModel
+from wordspace.models.sent2vec import Sent2Vec
 from wordspace.models.subword import FastText
 from wordspace.models.word2vec import Word2Vec, available_cpus
 from wordspace.names import (
     ANALOGY_METHODS,
     FORMATS,
     KERNELS,
+    SENT2VEC_HASHES,
+    SENT2VEC_PRESETS,
     SKIPGRAM_BAGS,
     TRAINING_LOSSES,
     TRAINING_MODES,
@@ -132,6 +135,8 @@ Kernel = _choices("Kernel", KERNELS)
 SkipgramBag = _choices("SkipgramBag", SKIPGRAM_BAGS)
 AnalogyMethod = _choices("AnalogyMethod", ANALOGY_METHODS)
 Format = _choices("Format", FORMATS)
+Sent2VecHash = _choices("Sent2VecHash", SENT2VEC_HASHES)
+Sent2VecPreset = _choices("Sent2VecPreset", SENT2VEC_PRESETS)
 
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
@@ -181,7 +186,8 @@ def _notes():
 @app.command(cls=_Command)
 def train(
     architecture: Annotated[
-        Architecture, typer.Argument(help="skipgram or cbow.", metavar="ARCHITECTURE")
+        Architecture,
+        typer.Argument(help="skipgram, cbow, supervised or sent2vec.", metavar="ARCHITECTURE"),
     ],
     input: Annotated[
         str,
@@ -214,12 +220,16 @@ def train(
             show_default="ns; supervised softmax",
         ),
     ] = None,
-    negative: Annotated[int, typer.Option(help="Noise words per example (ns).")] = 5,
+    negative: Annotated[
+        int | None,
+        typer.Option(help="Noise words per example (ns).", show_default="5; sent2vec 10"),
+    ] = None,
     ns_exponent: Annotated[float, typer.Option(help="Noise distribution exponent.")] = 0.75,
     sample: Annotated[
         float | None,
         typer.Option(
-            help="Subsampling threshold (0: off).", show_default="1e-3; with n-grams 1e-4"
+            help="Subsampling threshold (0: off; sent2vec: of targets only).",
+            show_default="1e-3; with n-grams and sent2vec 1e-4",
         ),
     ] = None,
     min_count: Annotated[
@@ -227,8 +237,12 @@ def train(
         typer.Option(help="Drop words rarer than this.", show_default="5; supervised 1"),
     ] = None,
     word_ngrams: Annotated[
-        int, typer.Option(help="Supervised: word n-grams of up to this many words.")
-    ] = 1,
+        int | None,
+        typer.Option(
+            help="Supervised and sent2vec: word n-grams of up to this many words.",
+            show_default="1; sent2vec 2",
+        ),
+    ] = None,
     label_prefix: Annotated[
         str, typer.Option(help="Supervised: what starts a label token.")
     ] = LABEL_PREFIX,
@@ -240,14 +254,16 @@ def train(
         float | None,
         typer.Option(
             help="Start learning rate.",
-            show_default="0.025 skipgram, 0.05 cbow; with n-grams 0.05",
+            show_default="0.025 skipgram, 0.05 cbow; with n-grams 0.05; sent2vec 0.2",
         ),
     ] = None,
     min_lr: Annotated[
         float | None,
         typer.Option(help="Final learning rate.", show_default="1e-4, or --lr if smaller"),
     ] = None,
-    epochs: Annotated[int, typer.Option(help="Passes over the corpus.")] = 5,
+    epochs: Annotated[
+        int | None, typer.Option(help="Passes over the corpus.", show_default="5")
+    ] = None,
     workers: Annotated[
         int | None,
         typer.Option(help="Training threads, at most the CPUs.", show_default="all CPUs"),
@@ -322,14 +338,55 @@ def train(
             metavar="FILE",
         ),
     ] = None,
+    dropout_k: Annotated[
+        int | None,
+        typer.Option(
+            help="sent2vec: positions per sentence left out of n-gram building.",
+            show_default="2",
+        ),
+    ] = None,
+    min_target_count: Annotated[
+        int | None,
+        typer.Option(
+            help="sent2vec: words rarer than this are never targets (they stay in contexts); "
+            "the reference's -minCountLabel.",
+            show_default="0",
+        ),
+    ] = None,
+    ngram_hash: Annotated[
+        Sent2VecHash,
+        typer.Option(
+            help="sent2vec: hash word n-grams from the words' 64-bit hashes (wordspace: few "
+            "collisions) or from vocabulary ids (sent2vec: a .bin the reference reads).",
+        ),
+    ] = Sent2VecHash.wordspace,
+    mask_target: Annotated[
+        bool,
+        typer.Option(
+            "--mask-target",
+            help="sent2vec: mask each target with a placeholder row and keep the n-grams over "
+            "the masked sentence, as the reference (default: leave them out, as the paper).",
+        ),
+    ] = False,
+    preset: Annotated[
+        Sent2VecPreset | None,
+        typer.Option(
+            help="sent2vec: start from a published model's parameters (the paper's Table 5); "
+            "options given override them.",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Train word2vec or fastText subword vectors (skip-gram or CBOW), or a fastText
-    classifier (supervised), and save it.
+    """Train word2vec or fastText subword vectors (skip-gram or CBOW), a fastText
+    classifier (supervised) or sentence embeddings (sent2vec), and save it.
 
     supervised reads fastText's labelled lines (__label__ tokens anywhere in a line) with
     fastText's defaults: --lr 0.1, --min-count 1, --loss softmax, --word-ngrams 1.
+
+    sent2vec reads one sentence (or paragraph) per line, with the reference's values:
+    --lr 0.2, --word-ngrams 2, --negative 10, --sample 1e-4, --dropout-k 2; --preset
+    wiki-bigrams gives the published Wikipedia bigram model's.
 
     With --minn/--maxn (or an --init model with n-grams), words get vectors from their
     character n-grams as in fastText, so unseen words get vectors too; the defaults are then
@@ -339,11 +396,39 @@ def train(
     diverges (the loss becomes NaN, as a too large --lr makes it) stops and saves nothing.
     """
     check_output(output, folder=True)
+    if architecture.value == "sent2vec":
+        given = {
+            "dim": dim, "lr": lr, "epochs": epochs, "min_count": min_count,
+            "word_ngrams": word_ngrams, "bucket": bucket, "dropout_k": dropout_k,
+            "negative": negative, "sample": sample, "min_target_count": min_target_count,
+            "max_vocab_size": max_vocab_size,
+        }  # fmt: skip
+        for name, value in (("--loss", loss), ("--minn", minn), ("--maxn", maxn),
+                            ("--init", init), ("--class-weight", class_weight),
+                            ("--pretrained", pretrained), ("--validation", validation),
+                            ("--skipgram-bag", skipgram_bag)):  # fmt: skip
+            if value is not None:
+                raise ParameterError(f"{name} is not a sent2vec option")
+        _train_sent2vec(
+            input, output, {k: v for k, v in given.items() if v is not None},
+            preset.value if preset else None, ngram_hash.value, mask_target, workers, seed,
+            quiet, as_json,
+        )  # fmt: skip
+        return
+    for name, value in (("--dropout-k", dropout_k), ("--min-target-count", min_target_count),
+                        ("--preset", preset)):  # fmt: skip
+        if value is not None:
+            raise ParameterError(f"{name} is for sent2vec training")
+    if ngram_hash != Sent2VecHash.wordspace or mask_target:
+        raise ParameterError("--ngram-hash and --mask-target are for sent2vec training")
+    epochs = 5 if epochs is None else epochs
+    negative = 5 if negative is None else negative
     if architecture.value == "supervised":
         with _notes():
             classifier = Classifier(
                 dim=dim or 100, lr=0.1 if lr is None else lr, epochs=epochs,
-                min_count=1 if min_count is None else min_count, word_ngrams=word_ngrams,
+                min_count=1 if min_count is None else min_count,
+                word_ngrams=1 if word_ngrams is None else word_ngrams,
                 bucket=2_000_000 if bucket is None else bucket, minn=minn or 0,
                 maxn=maxn or 0, loss=loss.value if loss else "softmax", negative=negative,
                 label_prefix=label_prefix, class_weight=class_weight, pretrained=pretrained,
@@ -384,10 +469,12 @@ def train(
                 file=sys.stderr,
             )
         return
-    for name, given in (("--class-weight", class_weight), ("--pretrained", pretrained),
+    for name, value in (("--class-weight", class_weight), ("--pretrained", pretrained),
                         ("--validation", validation)):  # fmt: skip
-        if given is not None:
+        if value is not None:
             raise ParameterError(f"{name} is for supervised training")
+    if word_ngrams is not None:
+        raise ParameterError("--word-ngrams is for supervised and sent2vec training")
     if min_count is None:
         min_count = 5
     loss = loss or Loss.ns
@@ -446,6 +533,47 @@ def train(
             f"({len(model.vectors):,}-word vocabulary) in {summary.seconds:.1f} s: "
             f"{summary.words_per_second / 1000:,.0f}k words/s, "
             f"final epoch loss {summary.epoch_losses[-1]:.4f}; saved to {output}",
+            file=sys.stderr,
+        )
+
+
+def _train_sent2vec(
+    input: str,
+    output: Path,
+    given: dict[str, Any],
+    preset: str | None,
+    ngram_hash: str,
+    mask_target: bool,
+    workers: int | None,
+    seed: int,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """``train sent2vec``: the given options over the preset's (or the defaults)."""
+    options = given | {
+        "ngram_hash": ngram_hash, "mask_target": mask_target, "workers": workers, "seed": seed,
+    }  # fmt: skip
+    with _notes():
+        model = Sent2Vec.preset(preset, **options) if preset else Sent2Vec(**options)
+    reporter = progress_reporter(quiet)
+    try:
+        model.fit(input, callbacks=[reporter] if reporter else [], output=output)
+    finally:
+        if reporter:
+            reporter.close()
+    assert model.model is not None and model.training is not None
+    model.save(output)
+    summary = model.training
+    if as_json:
+        _print_json(
+            {"model": str(output), "vocab_size": model.model.nwords, **model.training_info()}
+        )
+    elif not quiet:
+        print(
+            f"trained sent2vec (word n-grams up to {model.word_ngrams}) on {summary.words:,} "
+            f"words ({model.model.nwords:,}-word vocabulary) in {summary.seconds:.1f} s: "
+            f"{summary.words_per_second / 1000:,.0f}k words/s, final epoch loss "
+            f"{summary.epoch_losses[-1]:.4f}; saved to {output}",
             file=sys.stderr,
         )
 

@@ -160,6 +160,11 @@ WORD_NGRAM_SCHEME = "xxh64-of-fnv1a64-fmix64"
 (seed 0) of its words' hashes as little-endian 64-bit lanes, its bucket that hash modulo the
 bucket count."""
 
+SENT2VEC_NGRAM_SCHEME = "sent2vec-vocabulary-ids"
+"""The sent2vec reference's word n-gram hash: ``h = id``, then ``h = h * 116049371 + id`` over
+the next words' vocabulary ids (uint64), its bucket ``h`` modulo the bucket count. What its
+models use, and models trained here with ``ngram_hash="sent2vec"``."""
+
 _P1 = np.uint64(0x9E3779B185EBCA87)
 _P2 = np.uint64(0xC2B2AE3D27D4EB4F)
 _P3 = np.uint64(0x165667B19E3779F9)

@@ -12,8 +12,19 @@ ARCHITECTURES = ("skipgram", "cbow")
 """How a word model turns text into examples: skip-gram (each context word predicts the
 centre word) or CBOW (the window's words together predict it)."""
 
-TRAINING_MODES = (*ARCHITECTURES, "supervised")
-"""What ``wordspace train`` trains: a word model of either architecture, or a classifier."""
+TRAINING_MODES = (*ARCHITECTURES, "supervised", "sent2vec")
+"""What ``wordspace train`` trains: a word model of either architecture, a classifier, or
+sentence embeddings."""
+
+SENT2VEC_HASHES = ("wordspace", "sent2vec")
+"""How a sent2vec model hashes its word n-grams: from the words' 64-bit hashes (ours, well
+mixed) or from vocabulary ids (the reference's, which its tools read)."""
+
+SENT2VEC_PRESETS = (
+    "wiki-unigrams", "wiki-bigrams", "toronto-unigrams", "toronto-bigrams",
+    "twitter-unigrams", "twitter-bigrams",
+)  # fmt: skip
+"""The published sent2vec models whose training parameters ``Sent2Vec.preset`` gives."""
 
 SKIPGRAM_BAGS = ("context", "centre")
 """Which word's bag of rows a subword skip-gram trains: each context word's against the centre

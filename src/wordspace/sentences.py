@@ -2,9 +2,10 @@
 
 A sent2vec model (the reference's ``.bin``, or its native folder) embeds a sentence as the
 reference's ``embed_sentences`` does, bit for bit: the mean of its known words' rows and of
-its word n-gram rows (``kernels.sentences``). Any other model embeds it as the mean of its
-words' vectors, unseen words included where the model has character n-grams, so that the
-embeddings of any two models compare directly. An empty sentence, or one without a known
+its word n-gram rows (``kernels.sentences``), the n-grams hashed with the scheme the model
+stores (the reference's, or ours for models trained here). Any other model embeds it as the
+mean of its words' vectors, unseen words included where the model has character n-grams,
+so that the embeddings of any two models compare directly. An empty sentence, or one without a known
 word, gives a zero vector; the counts returned say how many there were.
 """
 
@@ -18,8 +19,10 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from wordspace.errors import ModelFileError, ParameterError
+from wordspace.hashing import SENT2VEC_NGRAM_SCHEME, WORD_NGRAM_SCHEME, vocabulary_hashes
 from wordspace.kernels.fasttext_lines import line_ends_of
 from wordspace.kernels.prediction_lines import vector_lines, with_lines_restored
+from wordspace.kernels.sent2vec import SCHEME_CODES
 from wordspace.kernels.sentences import sent2vec_hidden, word_mean_hidden
 from wordspace.models.fasttext import FastTextModel
 from wordspace.subwords import NO_BUCKET_MAP, CharNgrams
@@ -32,6 +35,7 @@ BATCH_VALUES = 2 << 20
 """Output floats per batch (8 MiB): short lines of a wide model are cut into several."""
 VECTOR_PRECISION = 5
 """Significant digits of the reference's ``print-sentence-vectors``."""
+_NO_HASHES = np.zeros(0, dtype=np.uint64)
 
 
 class SentenceEmbedder:
@@ -42,12 +46,20 @@ class SentenceEmbedder:
         self.model = model
         self.sent2vec = isinstance(model, FastTextModel) and model.is_sent2vec
         if self.sent2vec:
-            if model.bucket_rows is not None:
-                raise ModelFileError("a sent2vec model with a bucket map is not supported")
+            if model.pruned:
+                raise ModelFileError("a pruned sent2vec model is not supported")
             words = model.words
             nwords = model.nwords
-            self._matrices = (model.input[:nwords], model.input[nwords:], NO_BUCKET_MAP)
-            self._ngrams = (int(model.args["word_ngrams"]), int(model.args["bucket"]))
+            scheme = model.word_ngram_scheme or SENT2VEC_NGRAM_SCHEME
+            if scheme not in SCHEME_CODES:
+                raise ModelFileError(f"unknown word n-gram scheme {scheme!r:.60}")
+            bucket_map = NO_BUCKET_MAP if model.bucket_rows is None else model.bucket_rows
+            self._matrices = (model.input[:nwords], model.input[nwords:], bucket_map)
+            self._grams = (
+                nwords, int(model.args["bucket"]), int(model.args["word_ngrams"]),
+                SCHEME_CODES[scheme],
+                vocabulary_hashes(words) if scheme == WORD_NGRAM_SCHEME else _NO_HASHES,
+            )  # fmt: skip
         else:
             if isinstance(model, FastTextModel):
                 model = model.vectors()
@@ -74,9 +86,8 @@ class SentenceEmbedder:
         """``embed_text`` of the lines ``text[starts[i]:ends[i]]``."""
         out = np.empty((len(starts), self.dim), dtype=np.float32)
         if self.sent2vec:
-            word_ngrams, bucket = self._ngrams
             counts = sent2vec_hidden(
-                text, starts, ends, self._words, word_ngrams, bucket, self._matrices, out
+                text, starts, ends, self._words, self._grams, self._matrices, out
             )
         else:
             counts = word_mean_hidden(

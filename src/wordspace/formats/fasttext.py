@@ -47,6 +47,7 @@ from wordspace.formats.native import (
     vocab_arrays,
 )
 from wordspace.formats.quantized import bucket_map, read_pruned_index, read_quantized
+from wordspace.hashing import SENT2VEC_NGRAM_SCHEME, WORD_NGRAM_SCHEME
 from wordspace.kernels import dictionary as kd
 from wordspace.kernels.numtext import gather_ranges
 from wordspace.kernels.utf8 import repair_strings
@@ -259,6 +260,13 @@ def write_fasttext_bin(model: FastTextModel, path: str | os.PathLike) -> None:
     A pruned model (read from a ``.ftz`` quantized with ``-cutoff``) whose n-gram buckets
     are used is refused: a dense ``.bin`` has a row for every bucket, and fastText would
     average the dropped ones in as zero rows where the pruned model leaves them out."""
+    if model.word_ngram_scheme == WORD_NGRAM_SCHEME and uses_buckets(model.args):
+        raise OutputError(
+            f"{path}: this sent2vec model hashes its word n-grams with wordspace's scheme, "
+            "which the sent2vec reference would not read back (it hashes vocabulary ids): "
+            "save it natively, or train with ngram_hash='sent2vec' (--ngram-hash sent2vec) "
+            "for a .bin"
+        )
     if model.pruned and uses_buckets(model.args):
         raise OutputError(
             f"{path}: a pruned fastText model (a .ftz quantized with -cutoff) cannot be "
@@ -309,15 +317,20 @@ def save_native(model: FastTextModel, path: str | os.PathLike, **meta: Any) -> N
     fasttext = {"args": model.args, "ntokens": model.ntokens, "version": model.version}
     if model.pruned:
         fasttext["pruned"] = True
+    if model.word_ngram_scheme is not None:
+        fasttext["word_ngram_scheme"] = model.word_ngram_scheme
     save_vectors(
         model.vectors(), path, kind="fasttext", fasttext=fasttext, extra_arrays=extra, **meta
     )
 
 
-def _native_info(meta_path: Path, meta: dict[str, Any]) -> tuple[dict[str, Any], int, int, bool]:
-    """The "fasttext" entry of a native model's meta.json: (args, ntokens, version, pruned),
-    each checked for type and plausibility so that loading cannot fail later on a missing
-    key ("pruned" may be absent: false)."""
+def _native_info(
+    meta_path: Path, meta: dict[str, Any]
+) -> tuple[dict[str, Any], int, int, bool, str | None]:
+    """The "fasttext" entry of a native model's meta.json: (args, ntokens, version, pruned,
+    word n-gram scheme), each checked for type and plausibility so that loading cannot fail
+    later on a missing key ("pruned" may be absent: false; "word_ngram_scheme" too: the
+    format's own)."""
     info = meta.get("fasttext")
     if not isinstance(info, dict) or not isinstance(info.get("args"), dict):
         raise _fail(meta_path, '"fasttext" must be an object with "args", "ntokens", "version"')
@@ -333,8 +346,13 @@ def _native_info(meta_path: Path, meta: dict[str, Any]) -> tuple[dict[str, Any],
     pruned = info.get("pruned", False)
     if not isinstance(pruned, bool):
         raise _fail(meta_path, f"fasttext.pruned must be true or false, got {pruned!r:.40}")
+    scheme = info.get("word_ngram_scheme")
+    if scheme is not None and scheme not in (WORD_NGRAM_SCHEME, SENT2VEC_NGRAM_SCHEME):
+        raise _fail(meta_path, f"fasttext.word_ngram_scheme {scheme!r:.60} is not known")
+    if scheme is not None and args["model"] != SENT2VEC_MODEL:
+        raise _fail(meta_path, "fasttext.word_ngram_scheme is for sent2vec models only")
     _check_args(meta_path, args)
-    return args, info["ntokens"], info["version"], pruned
+    return args, info["ntokens"], info["version"], pruned, scheme
 
 
 def load_native(
@@ -345,7 +363,7 @@ def load_native(
     meta = read_meta(path)
     if meta.get("kind") != "fasttext":
         raise _fail(Path(path), "not a fastText model (it holds plain vectors)")
-    args, ntokens, version, pruned = _native_info(Path(path) / META, meta)
+    args, ntokens, version, pruned, scheme = _native_info(Path(path) / META, meta)
     vectors = load_vectors(path, mmap=mmap, verify=verify)
     labels = None
     if "labels_blob" in meta["arrays"]:
@@ -378,7 +396,7 @@ def load_native(
         raise _fail(Path(path), "its subwords.pruned and fasttext.pruned disagree")
     model = FastTextModel(
         args, vectors.vocab, input_matrix, output_matrix, labels, ntokens, version,
-        bucket_rows, pruned,
+        bucket_rows, pruned, scheme,
     )  # fmt: skip
     model._vectors = vectors
     return model

@@ -33,6 +33,10 @@ def borrowed(typingctx, struct):
     """``struct`` (a tuple or named tuple) with its arrays as views that own nothing."""
     if not _array_fields(struct):
         return None
+    if any(_array_fields(field) for field in struct.types):
+        # a nested tuple's arrays would keep their memory records, which the view would then
+        # release once more than it took: a double free
+        raise TypeError("borrowed() takes a structure whose arrays are its own fields, not nested")
 
     def codegen(context, builder, signature, args):
         value = args[0]

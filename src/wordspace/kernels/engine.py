@@ -18,11 +18,14 @@ path), and every example of the group is scored against the draws of all the gro
 skip-gram's shared negatives put every context word of a window in one group with the centre
 word as its target, the word2vec tool's classic pairs make a group of each, and fastText's
 skip-gram makes one example (the centre word's bag of word and n-gram rows) whose targets are
-its context words, so that the bag is composed once per centre word. The loss is chosen per
-group by an integer code, a branch that costs nothing next to the vector work, within one of
-two types: the logistic losses that draw a few rows (ns, hs) and those that score every row
-(softmax, one-vs-all), whose code is compiled only for their type (it is 7 of the 17 s the
-kernel took to compile with all four in one). Measured on word2vec (``bench/startup.py``):
+its context words, so that the bag is composed once per centre word. sent2vec's sentences
+are *leave-out* blocks (:func:`step_leave_out_block`): every example shares the sentence's
+bag and lists only the rows it leaves out of it and adds to it, so the sentence is summed
+once for all its words. The loss is chosen per group by an integer code, a branch that costs
+nothing next to the vector work, within one of two types: the logistic losses that draw a
+few rows (ns, hs) and those that score every row (softmax, one-vs-all), whose code is
+compiled only for their type (it is 7 of the 17 s the kernel took to compile with all four
+in one). Measured on word2vec (``bench/startup.py``):
 the training kernel compiles in about 10 s for ns or hs, and a call costs about 8
 microseconds more than the old positional one (per chunk of ten thousand words: nothing next
 to its milliseconds of work).
@@ -173,6 +176,127 @@ def step_block(block, n_groups, syn0, outputs, loss, lr, rng, scratch):
         total += train_group(block, g, end - first, outputs, loss, lr, rng, scratch)
         scatter_gradients(block, first, end, syn0, grad)
     return total
+
+
+SharedBag = namedtuple(
+    "SharedBag",
+    [
+        "left_out_ends",  # int64: in a leave-out block, example e's bag is the rows it leaves
+        # out of the shared bag, bag_rows[bag_offsets[e]:left_out_ends[e]], then the rows it
+        # adds to it, bag_rows[left_out_ends[e]:bag_offsets[e + 1]]
+        "total",  # float32 (width,): scratch, the sum of the shared bag
+        "accumulated",  # float32 (width,): scratch, the gradient every shared row gets
+        "example_grads",  # float32 (examples, width): scratch, each example's gradient
+    ],
+)
+"""What a leave-out block adds to its ``ExampleBlock`` (:func:`step_leave_out_block`), made
+by :func:`new_shared_bag`."""
+
+
+@njit(nogil=True, cache=True)
+def new_shared_bag(width, max_examples):
+    """The leave-out part of blocks of up to ``max_examples`` examples."""
+    return SharedBag(
+        np.zeros(max(max_examples, 1), dtype=np.int64),
+        np.empty(width, dtype=np.float32),
+        np.empty(width, dtype=np.float32),
+        np.empty((max(max_examples, 1), width), dtype=np.float32),
+    )
+
+
+@njit(nogil=True, cache=True, inline="always")
+def step_leave_out_block(block, n_groups, syn0, outputs, loss, lr, rng, scratch, shared):
+    """Train a *leave-out* block: its examples share one bag, ``block.bag_rows[:bag_offsets[0]]``
+    (a whole sentence's rows), and example e's own bag lists the rows it leaves out of it and
+    the rows it adds to it (``shared.left_out_ends``: sent2vec's target word and the n-grams
+    containing it, then the placeholder rows that stand in for them). Example e's hidden
+    vector is ``bag_scale[e]`` times (shared sum - left-out rows + added rows), so the shared
+    bag is summed once, not once per example: a sentence of L words costs O(L) rows, not
+    O(L^2).
+
+    Every hidden vector is composed from the rows as the block found them, and their
+    gradients are applied together at the end (each row of the shared bag gets the sum of
+    every example's ``grad_scale[e]`` x gradient, less those of the examples that left it
+    out; an added row gets its example's): the sentence is one minibatch for its input rows.
+    The output rows are trained group after group, as :func:`step_block` trains them.
+    Returns the summed loss."""
+    group_offsets = block.group_offsets
+    bag_rows = block.bag_rows
+    bag_offsets = block.bag_offsets
+    grad = scratch.grad
+    left_out_ends = shared.left_out_ends
+    total = shared.total
+    accumulated = shared.accumulated
+    example_grads = shared.example_grads
+    width = syn0.shape[1]
+    n_shared = bag_offsets[0]
+    for k in range(width):
+        total[k] = 0.0
+        accumulated[k] = 0.0
+    for p in range(n_shared):
+        r = bag_rows[p]
+        for k in range(width):
+            total[k] += syn0[r, k]
+    loss_total = 0.0
+    for g in range(n_groups):
+        first = group_offsets[g]
+        end = group_offsets[g + 1]
+        compose_left_out(block, first, end, syn0, shared, scratch)
+        loss_total += train_group(block, g, end - first, outputs, loss, lr, rng, scratch)
+        for e in range(first, end):
+            scale = block.grad_scale[e]
+            for k in range(width):
+                value = scale * grad[e - first, k]
+                example_grads[e, k] = value
+                accumulated[k] += value
+    for p in range(n_shared):
+        r = bag_rows[p]
+        for k in range(width):
+            syn0[r, k] += accumulated[k]
+    for e in range(group_offsets[n_groups]):
+        split = left_out_ends[e]
+        for p in range(bag_offsets[e], split):
+            r = bag_rows[p]
+            for k in range(width):
+                syn0[r, k] -= example_grads[e, k]
+        for p in range(split, bag_offsets[e + 1]):
+            r = bag_rows[p]
+            for k in range(width):
+                syn0[r, k] += example_grads[e, k]
+    return loss_total
+
+
+@njit(nogil=True, cache=True, inline="always")
+def compose_left_out(block, first, end, syn0, shared, scratch):
+    """Point ``scratch.hidden_rows[e - first]`` at example e's hidden vector of a leave-out
+    block, e in ``first:end``: ``bag_scale[e]`` x (the shared bag's sum - e's left-out rows +
+    its added rows), written to ``scratch.hidden``."""
+    hidden = scratch.hidden
+    hidden_rows = scratch.hidden_rows
+    bag_rows = block.bag_rows
+    bag_offsets = block.bag_offsets
+    total = shared.total
+    left_out_ends = shared.left_out_ends
+    width = syn0.shape[1]
+    hidden_base = hidden.ctypes.data
+    hidden_stride = hidden.strides[0]
+    for e in range(first, end):
+        j = e - first
+        for k in range(width):
+            hidden[j, k] = total[k]
+        split = left_out_ends[e]
+        for p in range(bag_offsets[e], split):
+            r = bag_rows[p]
+            for k in range(width):
+                hidden[j, k] -= syn0[r, k]
+        for p in range(split, bag_offsets[e + 1]):
+            r = bag_rows[p]
+            for k in range(width):
+                hidden[j, k] += syn0[r, k]
+        scale = block.bag_scale[e]
+        for k in range(width):
+            hidden[j, k] *= scale
+        hidden_rows[j] = hidden_base + j * hidden_stride
 
 
 @njit(nogil=True, cache=True, inline="always")

@@ -6,9 +6,10 @@ whitespace bytes as fastText, stops at a literal ``</s>``, drops unknown words b
 anything else (so word n-grams span the gap they leave) and adds no end-of-sentence token.
 Each run of 2 to ``word_ngrams`` consecutive known words adds bucket ``h % bucket`` of
 ``h = h * 116049371 + id`` over the words' vocabulary ids (``Dictionary::addNgrams``: the
-seed is an id, not a string hash). The embedding is the float32 mean of the word rows and
-then the n-gram rows, in that order, as ``hidden_of_rows`` sums them: bit for bit the
-reference's vector.
+seed is an id, not a string hash), or for models trained here the bucket of the n-gram's
+well-mixed hash; a bucket the model's map leaves out is a zero row. The embedding is the
+float32 mean of the word rows and then the n-gram rows, in that order, as
+``hidden_of_rows`` sums them: bit for bit the reference's vector.
 """
 
 from __future__ import annotations
@@ -16,26 +17,29 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from wordspace.kernels.fasttext_lines import add_word_ngrams, hidden_of_rows, is_eos, next_token
+from wordspace.kernels.fasttext_lines import hidden_of_rows, is_eos, next_token
+from wordspace.kernels.sent2vec import add_sentence_ngrams
 from wordspace.kernels.subwords import ngram_vector
 from wordspace.vocab import lookup
 
 
 @njit(nogil=True, cache=True)
-def sent2vec_hidden(text, line_starts, line_ends, words, word_ngrams, bucket, matrices, out):
+def sent2vec_hidden(text, line_starts, line_ends, words, grams, matrices, out):
     """The sent2vec embedding of each line ``text[line_starts[i]:line_ends[i]]`` in
     ``out[i]`` (zeros for a line without known words); returns each line's row count.
-    ``words`` is (slots, blob, offsets) of the vocabulary; ``matrices`` is (word rows,
-    n-gram rows, empty bucket map) as ``hidden_of_rows`` takes them."""
+    ``words`` is (slots, blob, offsets) of the vocabulary; ``grams`` is (nwords, bucket,
+    word_ngrams, scheme, word hashes) as ``kernels.sent2vec.add_sentence_ngrams`` takes it;
+    ``matrices`` is (word rows, n-gram rows, bucket map) as ``hidden_of_rows`` takes them."""
     slots, blob, offsets = words
     nwords = len(offsets) - 1
+    word_ngrams = grams[2]
     n_lines = len(line_starts)
     counts = np.zeros(n_lines, dtype=np.int64)
     longest = 2
     for i in range(n_lines):
         longest = max(longest, line_ends[i] - line_starts[i])
     most_words = longest // 2 + 2
-    ids = np.empty(most_words, dtype=np.uint64)
+    ids = np.empty(most_words, dtype=np.int64)
     rows = np.empty(most_words * max(word_ngrams, 1), dtype=np.int64)
     for i in range(n_lines):
         end = line_ends[i]
@@ -47,11 +51,10 @@ def sent2vec_hidden(text, line_starts, line_ends, words, word_ngrams, bucket, ma
                 break
             word = lookup(slots, blob, offsets, text, first, pos)
             if word >= 0:
-                ids[n] = np.uint64(word)
+                ids[n] = word
                 rows[n] = word
                 n += 1
-        if bucket > 0 and word_ngrams > 1:
-            n = add_word_ngrams(ids, n, word_ngrams, nwords, bucket, rows, n)
+        n = add_sentence_ngrams(ids, 0, n, grams, rows, n)
         counts[i] = n
         hidden_of_rows(rows, n, matrices, nwords, out, i)
     return counts

@@ -57,6 +57,8 @@ class FastTextModel:
     unsupervised models. ``pruned`` says that ``bucket_rows`` is fastText's pruned index (a
     quantized model with ``-cutoff``): a bucket missing from it is left out of a word's or
     line's rows, as fastText's ``pushHash`` leaves it, instead of counting as a zero row.
+    ``word_ngram_scheme`` names how word n-grams are hashed when it is not the format's own
+    (fastText's ``addWordNgrams``; the sent2vec reference's ids): ``hashing``'s names.
     """
 
     args: dict[str, Any]
@@ -68,6 +70,7 @@ class FastTextModel:
     version: int = FASTTEXT_VERSION
     bucket_rows: np.ndarray | None = None
     pruned: bool = False
+    word_ngram_scheme: str | None = None
     _vectors: Vectors | None = field(default=None, repr=False)
 
     @property
