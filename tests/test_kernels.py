@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 import pytest
 from numba import njit
 
 from wordspace import Word2Vec
+from wordspace.kernels.borrowed import borrowed, keep_alive
 from wordspace.kernels.losses import _gradients, logistic_block
 from wordspace.kernels.simd import add_tile, dot_tile
 
@@ -223,3 +226,21 @@ def test_cbow_sum_and_mean_both_learn(small_corpus):
         model = Word2Vec("cbow", cbow_mean=mean, dim=20, epochs=2, workers=1)
         losses = model.fit(small_corpus).training.epoch_losses
         assert losses[1] < losses[0]
+
+
+_Nested = namedtuple("_Nested", ["values", "pair"])
+
+
+@njit
+def _first_of_borrowed(structure):
+    view = borrowed(structure)
+    first = view.values[0]
+    keep_alive(structure)
+    return first
+
+
+def test_borrowing_a_structure_with_arrays_in_a_nested_tuple_is_refused():
+    # the nested array's memory record was released once more than taken: a double free
+    with pytest.raises(Exception, match="not nested"):
+        _first_of_borrowed(_Nested(np.ones(2), (1, np.zeros(3))))
+    assert _first_of_borrowed(_Nested(np.ones(2), (1, 2))) == 1.0

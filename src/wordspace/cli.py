@@ -371,8 +371,9 @@ def train(
     preset: Annotated[
         Sent2VecPreset | None,
         typer.Option(
-            help="sent2vec: start from a published model's parameters (the paper's Table 5); "
-            "options given override them.",
+            help="sent2vec: start from a published model's parameters (the paper's Table 5): "
+            f"{', '.join(SENT2VEC_PRESETS)}; options given override them.",
+            metavar="NAME",
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
