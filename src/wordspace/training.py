@@ -24,11 +24,12 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
-from wordspace.corpus import Corpus
+from wordspace.corpus import Corpus, ReadStats
 from wordspace.kernels.matrices import narrow_rows
 from wordspace.kernels.simd import LANES
 
@@ -91,6 +92,24 @@ class TrainingSummary:
     @property
     def words_per_second(self) -> float:
         return self.words / self.seconds if self.seconds > 0 else float("nan")
+
+
+def run_figures(
+    summary: TrainingSummary, stats: ReadStats, read_seconds: float, started: float
+) -> dict[str, Any]:
+    """What a saved model's meta.json records of the run that trained it: what reading found
+    (``stats``, a ``ReadStats``), the words and examples trained, the times and losses, and
+    when training started (``started``, a ``time.time()``)."""
+    return {
+        "corpus": asdict(stats),
+        "trained_words": summary.words,
+        "examples": summary.examples,
+        "read_seconds": round(read_seconds, 3),
+        "seconds": round(summary.seconds, 3),
+        "words_per_second": round(summary.words_per_second, 1),
+        "epoch_losses": summary.epoch_losses,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
+    }
 
 
 class _Tally:

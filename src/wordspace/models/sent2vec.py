@@ -24,7 +24,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -68,6 +67,7 @@ from wordspace.training import (
     initial_vectors,
     narrowed,
     padded_width,
+    run_figures,
     train,
 )
 from wordspace.vocab import Vocabulary, keep_probabilities
@@ -347,16 +347,7 @@ class Sent2Vec:
         """Figures of the last fit, as stored in a saved model's meta.json."""
         if self.training is None or self.read_stats is None:
             return {}
-        return {
-            "corpus": asdict(self.read_stats),
-            "trained_words": self.training.words,
-            "examples": self.training.examples,
-            "read_seconds": round(self._read_seconds, 3),
-            "seconds": round(self.training.seconds, 3),
-            "words_per_second": round(self.training.words_per_second, 1),
-            "epoch_losses": self.training.epoch_losses,
-            "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(self._trained_at)),
-        }
+        return run_figures(self.training, self.read_stats, self._read_seconds, self._trained_at)
 
     def save(self, path: str | os.PathLike) -> None:
         """Save natively (a memory-mapped folder that ``wordspace embed`` and ``load`` read)."""

@@ -6,7 +6,6 @@ import os
 import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -32,6 +31,7 @@ from wordspace.training import (
     TrainingSummary,
     initial_vectors,
     padded_width,
+    run_figures,
     train,
 )
 from wordspace.vectors import Vectors
@@ -387,16 +387,7 @@ class Word2Vec:
         """Figures of the last fit, as stored in a saved model's meta.json."""
         if self.training is None or self.read_stats is None:
             return {}
-        return {
-            "corpus": asdict(self.read_stats),
-            "trained_words": self.training.words,
-            "examples": self.training.examples,
-            "read_seconds": round(self._read_seconds, 3),
-            "seconds": round(self.training.seconds, 3),
-            "words_per_second": round(self.training.words_per_second, 1),
-            "epoch_losses": self.training.epoch_losses,
-            "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(self._trained_at)),
-        }
+        return run_figures(self.training, self.read_stats, self._read_seconds, self._trained_at)
 
     def save(self, path: str | os.PathLike, *, include_output: bool = True) -> None:
         """Save the model natively (a folder): vectors, vocabulary, configuration, training
