@@ -45,6 +45,7 @@ from wordspace.formats import Model, as_vectors, detect_format, load, load_model
 from wordspace.formats import convert as convert_model
 from wordspace.formats.native import json_safe, read_meta
 from wordspace.jsonl import LABELS_KEY, PROBABILITIES_KEY, predict_jsonl
+from wordspace.matrices import export_matrix, matrix_format
 from wordspace.models.classifier import Classifier, ValidationScore
 from wordspace.models.fasttext import FastTextModel
 from wordspace.models.sent2vec import Sent2Vec
@@ -54,6 +55,8 @@ from wordspace.names import (
     ANALOGY_METHODS,
     FORMATS,
     KERNELS,
+    MATRICES,
+    MATRIX_FORMATS,
     SENT2VEC_HASHES,
     SENT2VEC_PRESETS,
     SKIPGRAM_BAGS,
@@ -135,6 +138,7 @@ Kernel = _choices("Kernel", KERNELS)
 SkipgramBag = _choices("SkipgramBag", SKIPGRAM_BAGS)
 AnalogyMethod = _choices("AnalogyMethod", ANALOGY_METHODS)
 Format = _choices("Format", FORMATS)
+Matrix = _choices("Matrix", MATRICES)
 Sent2VecHash = _choices("Sent2VecHash", SENT2VEC_HASHES)
 Sent2VecPreset = _choices("Sent2VecPreset", SENT2VEC_PRESETS)
 
@@ -957,11 +961,36 @@ def export(
     out: Annotated[
         Path, typer.Argument(help="File (or folder, for native) to write.", metavar="OUT")
     ],
-    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")],
+    format: Annotated[
+        Format | None,
+        typer.Option(
+            "--format", "-f", help="Output format.", show_default="from the name, as convert"
+        ),
+    ] = None,
+    matrix: Annotated[
+        Matrix | None,
+        typer.Option(
+            help="Write only this matrix, each row named: the vectors a query gives, the raw "
+            "input rows (words, then <bucket:N>) or the output rows (words, <node:N> or "
+            "labels).",
+            show_default="the whole model",
+        ),
+    ] = None,
     force: ForceFlag = False,
 ) -> None:
-    """Write a model's vectors in another format (see also: convert)."""
-    _write_model(model, out, from_format=None, to_format=format, limit=None, force=force)
+    """Write a model in another format, or one of its matrices (see also: convert)."""
+    if matrix is None:
+        _write_model(model, out, from_format=None, to_format=format, limit=None, force=force)
+        return
+    written = format.value if format else matrix_format(out)
+    if written not in MATRIX_FORMATS:
+        raise ParameterError(
+            f"--matrix writes one matrix as {', '.join(MATRIX_FORMATS)}, not --format {written}"
+        )
+    check_output(out, folder=False, force=force)
+    rows = export_matrix(model, out, matrix.value, written)
+    shape = f"{rows.shape[0]:,} x {rows.shape[1]}"
+    print(f"wrote {out} ({written}, {shape}): {rows.holds}", file=sys.stderr)
 
 
 @app.command(cls=_Command)

@@ -47,5 +47,12 @@ ANALOGY_METHODS = ("add", "mul")
 FORMATS = ("native", "word2vec-txt", "word2vec-bin", "fasttext-bin", "fasttext-vec")
 """The model formats wordspace reads and writes; ``native`` is the memory-mapped folder."""
 
+MATRICES = ("vectors", "input", "output")
+"""Which matrix ``export`` writes: what a query returns for each vocabulary word, the raw
+input rows (words, then n-gram buckets), or the output rows (words, tree nodes or labels)."""
+
+MATRIX_FORMATS = ("word2vec-txt", "fasttext-vec", "word2vec-bin")
+"""The formats one exported matrix is written in: a named row per line (or record)."""
+
 TRAINING_LOSSES = tuple(dict.fromkeys((*WORD_LOSSES, *CLASSIFIER_LOSSES)))
 """The losses ``wordspace train`` offers: every word loss and classifier loss, once."""

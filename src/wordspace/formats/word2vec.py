@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -226,6 +226,23 @@ def _compressed_as_named(raw: BinaryIO, path: Path) -> Iterator[BinaryIO | gzip.
         yield packed
 
 
+RowNames = Callable[[int, int], tuple[np.ndarray, np.ndarray]]
+"""The names of rows ``first:last`` as a UTF-8 blob and its ``last - first + 1`` offsets
+(from 0)."""
+RowBlock = Callable[[int, int], np.ndarray]
+"""Rows ``first:last`` of a matrix."""
+
+
+def vocabulary_names(vocab: Vocabulary) -> RowNames:
+    """The words of ``vocab`` as row names."""
+
+    def names(first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
+        offsets = vocab.offsets[first : last + 1] - vocab.offsets[first]
+        return np.asarray(vocab.blob[vocab.offsets[first] : vocab.offsets[last]]), offsets
+
+    return names
+
+
 def write_word2vec(
     vectors: Vectors, path: str | os.PathLike, *, binary: bool = False, decimals: int = 6
 ) -> None:
@@ -235,18 +252,37 @@ def write_word2vec(
     Rows are formatted in compiled blocks of about 64 MB, whatever the size of the model.
     """
     vocab = vectors.vocab
-    n, dim = len(vectors), vectors.dim
+    longest = int(np.diff(vocab.offsets).max(initial=0))
+    write_rows(
+        path, (len(vectors), vectors.dim), vocabulary_names(vocab),
+        lambda first, last: vectors.matrix[first:last], longest,
+        binary=binary, decimals=decimals,
+    )  # fmt: skip
+
+
+def write_rows(
+    path: str | os.PathLike,
+    shape: tuple[int, int],
+    names: RowNames,
+    rows: RowBlock,
+    longest_name: int,
+    *,
+    binary: bool = False,
+    decimals: int = 6,
+) -> None:
+    """Write a matrix of ``shape`` in the word2vec layout (see ``write_word2vec``), row
+    ``i`` named by ``names`` (at most ``longest_name`` bytes), its values from ``rows``:
+    both are asked for one block at a time, so the matrix need never be whole in memory."""
+    n, dim = shape
     with atomic_file(path) as raw, _compressed_as_named(raw, Path(path)) as handle:
         handle.write(f"{n} {dim}\n".encode())
-        longest = int(np.diff(vocab.offsets).max(initial=0))
-        per_row = longest + 2 + (4 * dim if binary else dim * (decimals + 22))
+        per_row = longest_name + 2 + (4 * dim if binary else dim * (decimals + 22))
         step = _row_blocks(n, per_row).step
         out = np.empty(step * per_row, dtype=np.uint8)
         for first in range(0, n, step):
             last = min(first + step, n)
-            block = np.ascontiguousarray(vectors.matrix[first:last], dtype="<f4")
-            offsets = vocab.offsets[first : last + 1] - vocab.offsets[first]
-            blob = np.asarray(vocab.blob[vocab.offsets[first] : vocab.offsets[last]])
+            block = np.ascontiguousarray(rows(first, last), dtype="<f4")
+            blob, offsets = names(first, last)
             if binary:
                 size = numtext.format_binary_rows(
                     blob, offsets, block.view(np.uint8).reshape(last - first, -1), out

@@ -42,6 +42,7 @@ from wordspace.kernels.supervised import (
 from wordspace.kernels.topk import fasttext_tree
 from wordspace.kernels.word2vec import Chunk, Schedule, Weights
 from wordspace.losses import prepare_loss
+from wordspace.matrices import MatrixExport
 from wordspace.models import params as p
 from wordspace.models.continued import InitModel, load_start, model_dim
 from wordspace.models.fasttext import EOS, FASTTEXT_LOSS_CODES, MAX_BUCKET, FastTextModel
@@ -113,7 +114,7 @@ def _pretrained_rows(pretrained: InitModel, vocab: Vocabulary, dim: int, syn0: n
     return len(known)
 
 
-class Classifier:
+class Classifier(MatrixExport):
     """Supervised text classification as fastText's ``supervised``, with its defaults.
 
     Parameters

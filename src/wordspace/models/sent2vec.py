@@ -47,6 +47,7 @@ from wordspace.kernels.sent2vec import (
 )
 from wordspace.kernels.word2vec import Chunk, Schedule, Weights
 from wordspace.losses import prepare_loss
+from wordspace.matrices import MatrixExport
 from wordspace.memory import ensure_available
 from wordspace.models import params as p
 from wordspace.models.fasttext import MAX_BUCKET, SENT2VEC_MODEL, FastTextModel
@@ -110,7 +111,7 @@ vocabulary size of the Wikipedia bigram model from the reference's README)."""
 assert set(PRESETS) == set(SENT2VEC_PRESETS)
 
 
-class Sent2Vec:
+class Sent2Vec(MatrixExport):
     """Sentence embeddings as sent2vec learns them, one sentence (or paragraph) per line.
 
     Parameters

@@ -36,6 +36,7 @@ from wordspace.kernels.engine import LossTables
 from wordspace.kernels.matrices import rows_to_extra_mean
 from wordspace.kernels.word2vec import Schedule, Sentences, Weights
 from wordspace.losses import prepare_loss
+from wordspace.matrices import NamedRows, fasttext_rows
 from wordspace.models import params as p
 from wordspace.models.continued import Start
 from wordspace.models.fasttext import EOS, FASTTEXT_LOSS_CODES, MAX_BUCKET, FastTextModel
@@ -207,6 +208,11 @@ class FastText(Word2Vec):
         )
         self._vectors = self.model.vectors()
         self.output_weights = output
+
+    def export_rows(self, matrix: str) -> NamedRows:
+        """``matrix`` (``"vectors"``, ``"input"`` or ``"output"``) of the trained model, each
+        row named (see ``wordspace.matrices``)."""
+        return fasttext_rows(self.fasttext_model, matrix)
 
     def save(self, path: str | os.PathLike, *, include_output: bool = True) -> None:
         """Save the model natively (a folder): the composed vectors of the vocabulary

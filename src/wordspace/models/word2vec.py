@@ -20,6 +20,7 @@ from wordspace.kernels.builders import CBOW, SKIPGRAM, PairBuilder
 from wordspace.kernels.engine import LossTables
 from wordspace.kernels.word2vec import Chunk, Schedule, Sentences, Weights, train_chunk
 from wordspace.losses import prepare_loss
+from wordspace.matrices import MatrixExport, NamedRows, word_model_rows
 from wordspace.memory import ensure_available
 from wordspace.models import params as p
 from wordspace.models.continued import InitModel, Start, load_start, merge_start, model_dim
@@ -81,7 +82,7 @@ def kernel_seed(seed: int) -> int:
     return seed - 2**64 if seed >= 2**63 else seed
 
 
-class Word2Vec:
+class Word2Vec(MatrixExport):
     """Learns word vectors with word2vec's skip-gram or CBOW architecture.
 
     Parameters
@@ -388,6 +389,11 @@ class Word2Vec:
         if self.training is None or self.read_stats is None:
             return {}
         return run_figures(self.training, self.read_stats, self._read_seconds, self._trained_at)
+
+    def export_rows(self, matrix: str) -> NamedRows:
+        """``matrix`` (``"vectors"``, ``"input"`` or ``"output"``) of the trained model, each
+        row named (see ``wordspace.matrices``)."""
+        return word_model_rows(self.vectors, matrix, self.output_weights, self.loss)
 
     def save(self, path: str | os.PathLike, *, include_output: bool = True) -> None:
         """Save the model natively (a folder): vectors, vocabulary, configuration, training
