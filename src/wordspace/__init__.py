@@ -16,7 +16,8 @@ from wordspace.errors import (
     TrainingDivergedError,
     WordspaceError,
 )
-from wordspace.formats import export, load
+from wordspace.formats import load
+from wordspace.matrices import export
 from wordspace.models.classifier import Classifier
 from wordspace.models.sent2vec import Sent2Vec
 from wordspace.models.subword import FastText

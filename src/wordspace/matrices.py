@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from wordspace.errors import ModelFileError, NotFittedError, ParameterError
+from wordspace.formats import detect_format, load_model, output_format, save
+from wordspace.formats.native import load_array, read_meta
 from wordspace.formats.word2vec import RowBlock, RowNames, vocabulary_names, write_rows
 from wordspace.models.fasttext import FASTTEXT_LOSS_CODES, FastTextModel
 from wordspace.names import MATRICES, MATRIX_FORMATS
@@ -189,9 +191,6 @@ def model_rows(model: object, matrix: str) -> NamedRows:
 
 
 def _path_rows(path: str | os.PathLike, matrix: str) -> NamedRows:
-    from wordspace.formats import detect_format, load_model
-    from wordspace.formats.native import load_array, read_meta
-
     model = load_model(path)
     if isinstance(model, FastTextModel):
         return fasttext_rows(model, matrix)
@@ -202,6 +201,26 @@ def _path_rows(path: str | os.PathLike, matrix: str) -> NamedRows:
             output = load_array(path, meta, "output", mmap=True, verify=False)
             loss = meta.get("config", {}).get("loss", "ns")
     return word_model_rows(model, matrix, output, loss)
+
+
+def export(
+    model: object, path: str | os.PathLike, fmt: str | None = None, *, matrix: str | None = None
+) -> None:
+    """Write ``model`` to ``path`` in the format named ``fmt`` (one of FORMATS; from the
+    name when None, see ``formats.output_format``), or with ``matrix`` (``"vectors"``,
+    ``"input"`` or ``"output"``) only that matrix, a named row per line. ``model`` is a
+    loaded model, a path, or (with ``matrix``) a trained estimator."""
+    if matrix is not None:
+        export_matrix(model, path, matrix, fmt)
+        return
+    if isinstance(model, str | os.PathLike):
+        model = load_model(model)
+    if not isinstance(model, Vectors | FastTextModel):
+        raise ParameterError(
+            f"export writes a loaded model (or, with matrix=, an estimator), not a "
+            f"{type(model).__name__}"
+        )
+    save(model, path, fmt or output_format(path, model))
 
 
 def export_matrix(

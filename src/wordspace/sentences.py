@@ -36,15 +36,30 @@ BATCH_VALUES = 2 << 20
 VECTOR_PRECISION = 5
 """Significant digits of the reference's ``print-sentence-vectors``."""
 _NO_HASHES = np.zeros(0, dtype=np.uint64)
+_NO_WEIGHTS = np.zeros(0, dtype=np.float32)
 
 
 class SentenceEmbedder:
     """Embeds lines of text with any model (see the module's docstring): a sent2vec model
     as the reference does, a word model as the mean of its word vectors."""
 
-    def __init__(self, model: FastTextModel | Vectors) -> None:
+    def __init__(
+        self,
+        model: FastTextModel | Vectors,
+        weights: np.ndarray | None = None,
+        by_weight: bool = True,
+    ) -> None:
+        """With ``weights`` (one per vocabulary word, then one for unseen words), a word
+        model's sentence vector is the weighted sum of its words' vectors divided by the
+        total weight (``by_weight``) or by the number of words: TF-IDF and SIF pooling."""
         self.model = model
         self.sent2vec = isinstance(model, FastTextModel) and model.is_sent2vec
+        if weights is not None and self.sent2vec:
+            raise ParameterError(
+                "a sent2vec model embeds as the reference does; weigh the words of its "
+                "word vectors instead (model.vectors())"
+            )
+        self._weighting = (_NO_WEIGHTS if weights is None else weights, by_weight)
         if self.sent2vec:
             if model.pruned:
                 raise ModelFileError("a pruned sent2vec model is not supported")
@@ -91,24 +106,26 @@ class SentenceEmbedder:
             )
         else:
             counts = word_mean_hidden(
-                text, starts, ends, self._words, self._vectors.matrix, self._subwords, out
-            )
+                text, starts, ends, self._words, self._vectors.matrix, self._subwords,
+                self._weighting, out,
+            )  # fmt: skip
         return out, counts
 
     def embed(self, sentences: Sequence[str] | Sequence[Sequence[str]]) -> np.ndarray:
         """One float32 vector per sentence: a string (split on whitespace, as the
         reference) or a list of tokens. A sentence may not hold a newline; a literal
         ``</s>`` ends it, as in the reference."""
-        lines = [s if isinstance(s, str) else _joined_tokens(s) for s in sentences]
-        if any("\n" in line for line in lines):
-            raise ParameterError("a sentence to embed holds a newline: give one per item")
-        if not lines:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        joined = "".join(f"{line}\n" for line in lines)
-        vectors, _ = self.embed_text(
-            np.frombuffer(joined.encode("utf-8", "surrogatepass"), np.uint8)
-        )
+        vectors, _ = self.embed_text(sentences_text(sentences))
         return vectors
+
+
+def sentences_text(sentences: Sequence[str] | Sequence[Sequence[str]]) -> np.ndarray:
+    """The sentences (strings or token lists) as the UTF-8 bytes of one line each."""
+    lines = [s if isinstance(s, str) else _joined_tokens(s) for s in sentences]
+    if any("\n" in line for line in lines):
+        raise ParameterError("a sentence to embed holds a newline: give one per item")
+    joined = "".join(f"{line}\n" for line in lines)
+    return np.frombuffer(joined.encode("utf-8", "surrogatepass"), np.uint8)
 
 
 def _subword_tables(ngrams: CharNgrams | None, dim: int) -> tuple:

@@ -12,12 +12,14 @@ them (fastText-style models), exactly as Facebook's ``get_word_vector`` computes
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
 from wordspace.errors import ParameterError
+from wordspace.interop import gensim, torch
 from wordspace.names import ANALOGY_METHODS
 from wordspace.subwords import CharNgrams
 from wordspace.vocab import Vocabulary
@@ -88,6 +90,29 @@ class Vectors:
     ) -> Vectors:
         """Vectors for ``words`` (rows of ``matrix`` in the same order)."""
         return cls(Vocabulary.from_words(words, counts), np.asarray(matrix, dtype=np.float32))
+
+    def to_torch(self, freeze: bool = True) -> tuple[Any, dict[str, int]]:
+        """A ``torch.nn.Embedding`` whose weight is this matrix (shared, not copied, unless
+        a trainable embedding would write to a read-only mapping) and the word-to-row map.
+        Needs PyTorch (``wordspace[torch]``)."""
+        return torch.to_torch(self, freeze)
+
+    @classmethod
+    def from_torch(cls, embedding: Any, words: Sequence[str] | Mapping[str, int]) -> Vectors:
+        """Vectors from a ``torch.nn.Embedding`` (or weight tensor) and its words, in row
+        order or as the word-to-row map ``to_torch`` gives."""
+        return torch.from_torch(embedding, words, cls)
+
+    def to_gensim(self) -> Any:
+        """gensim's ``KeyedVectors`` with the same words in the same order, or for a subword
+        model its ``FastTextKeyedVectors``, whose unseen words get vectors as here."""
+        return gensim.to_gensim(self)
+
+    @classmethod
+    def from_gensim(cls, keyed_vectors: Any) -> Vectors:
+        """Vectors of a gensim ``KeyedVectors`` (or a gensim model's ``.wv``), n-grams
+        included for ``FastTextKeyedVectors``."""
+        return gensim.from_gensim(keyed_vectors, cls)
 
     @property
     def dim(self) -> int:

@@ -126,28 +126,6 @@ def save(model: Model, path: str | os.PathLike, format: str) -> None:
         write_word2vec(as_vectors(model), path, binary=format == "word2vec-bin")
 
 
-def export(
-    model: object, path: str | os.PathLike, fmt: str | None = None, *, matrix: str | None = None
-) -> None:
-    """Write ``model`` to ``path`` in the format named ``fmt`` (one of FORMATS; from the
-    name when None, see ``output_format``), or with ``matrix`` (``"vectors"``, ``"input"``
-    or ``"output"``) only that matrix, a named row per line (``wordspace.matrices``).
-    ``model`` is a loaded model, a trained estimator (with ``matrix``) or a path."""
-    if matrix is not None:
-        from wordspace.matrices import export_matrix
-
-        export_matrix(model, path, matrix, fmt)
-        return
-    if isinstance(model, str | os.PathLike):
-        model = load_model(model)
-    if not isinstance(model, Vectors | FastTextModel):
-        raise ParameterError(
-            f"export writes a loaded model (or, with matrix=, an estimator), not a "
-            f"{type(model).__name__}"
-        )
-    save(model, path, fmt or output_format(path, model))
-
-
 def first_words(model: Model, limit: int) -> Model:
     """The model restricted to its ``limit`` first (most frequent) words."""
     vectors = as_vectors(model)

@@ -61,15 +61,21 @@ def sent2vec_hidden(text, line_starts, line_ends, words, grams, matrices, out):
 
 
 @njit(nogil=True, cache=True)
-def word_mean_hidden(text, line_starts, line_ends, words, matrix, subwords, out):
+def word_mean_hidden(text, line_starts, line_ends, words, matrix, subwords, weighting, out):
     """The mean of the word vectors of each line's tokens in ``out[i]`` (split as above,
     a literal ``</s>`` ends the line): a vocabulary word gives its row of ``matrix``; with
     subwords (``subwords`` = (minn, maxn, n-gram rows, bucket map, bucket, pruned), bucket 0
     for none) an unknown word gives the mean of its character n-gram rows, as a fastText
-    query of it; a token without a vector is skipped. Returns the vectors averaged per
-    line (0: a zero vector)."""
+    query of it; a token without a vector is skipped. ``weighting`` = (weights, by_weight):
+    with weights (float32, one per vocabulary word and a last one for unknown words; empty
+    for a plain mean) each vector counts with its word's weight, and the sum is divided by
+    the total weight (``by_weight``, a weighted mean) or by the number of vectors. Returns
+    the vectors averaged per line (0: a zero vector)."""
     slots, blob, offsets = words
     minn, maxn, ngram_rows, bucket_map, bucket, pruned = subwords
+    weights, by_weight = weighting
+    weighted = len(weights) > 0
+    unknown_weight = weights[len(weights) - 1] if weighted else np.float32(1.0)
     n_lines = len(line_starts)
     dim = out.shape[1]
     counts = np.zeros(n_lines, dtype=np.int64)
@@ -80,14 +86,21 @@ def word_mean_hidden(text, line_starts, line_ends, words, matrix, subwords, out)
         end = line_ends[i]
         pos = line_starts[i]
         n = 0
+        total = 0.0
         while True:
             first, pos = next_token(text, pos, end)
             if first == pos or is_eos(text, first, pos):
                 break
             word = lookup(slots, blob, offsets, text, first, pos)
             if word >= 0:
-                for k in range(dim):
-                    out[i, k] += matrix[word, k]
+                if weighted:
+                    w = weights[word]
+                    for k in range(dim):
+                        out[i, k] += w * matrix[word, k]
+                    total += w
+                else:
+                    for k in range(dim):
+                        out[i, k] += matrix[word, k]
                 n += 1
             elif bucket > 0 and maxn > 0:
                 used = ngram_vector(
@@ -95,11 +108,38 @@ def word_mean_hidden(text, line_starts, line_ends, words, matrix, subwords, out)
                 )
                 if used > 0:
                     for k in range(dim):
-                        out[i, k] += unknown[k]
+                        out[i, k] += unknown_weight * unknown[k]
+                    total += unknown_weight
                     n += 1
         counts[i] = n
-        if n > 0:
-            scale = np.float32(1.0 / n)
+        divisor = total if weighted and by_weight else n
+        if n > 0 and divisor > 0:
+            scale = np.float32(1.0 / divisor)
             for k in range(dim):
                 out[i, k] *= scale
     return counts
+
+
+@njit(nogil=True, cache=True)
+def count_words(text, line_starts, line_ends, words, n_words):
+    """How often each vocabulary word occurs in the lines (split as ``word_mean_hidden``
+    splits them) and in how many lines; the last entry of both counts unknown words (and
+    lines holding one). Returns (occurrences, lines)."""
+    slots, blob, offsets = words
+    occurrences = np.zeros(n_words + 1, dtype=np.int64)
+    in_lines = np.zeros(n_words + 1, dtype=np.int64)
+    last_line = np.full(n_words + 1, -1, dtype=np.int64)
+    for i in range(len(line_starts)):
+        end = line_ends[i]
+        pos = line_starts[i]
+        while True:
+            first, pos = next_token(text, pos, end)
+            if first == pos or is_eos(text, first, pos):
+                break
+            word = lookup(slots, blob, offsets, text, first, pos)
+            slot = word if word >= 0 else n_words
+            occurrences[slot] += 1
+            if last_line[slot] != i:
+                last_line[slot] = i
+                in_lines[slot] += 1
+    return occurrences, in_lines
