@@ -16,11 +16,8 @@ QUERIES = ["city", "war", "music", "french", "water", "king"]
 
 
 @pytest.fixture(scope="module")
-def word_model(enwiki_lines, tmp_path_factory):
-    model = wordspace.Word2Vec(dim=32, epochs=1, min_count=3, workers=2)
-    out = tmp_path_factory.mktemp("interop") / "w2v"
-    model.fit(str(enwiki_lines(3000))).save(out)
-    return wordspace.load(out)
+def word_model(small_word_model):
+    return wordspace.load(small_word_model)
 
 
 @pytest.fixture(scope="module")

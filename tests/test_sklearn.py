@@ -64,11 +64,8 @@ def trec():
 
 
 @pytest.fixture(scope="module")
-def word_model(enwiki_lines, tmp_path_factory):
-    out = tmp_path_factory.mktemp("sk") / "w2v"
-    model = wordspace.Word2Vec(dim=32, epochs=1, min_count=3, workers=2)
-    model.fit(str(enwiki_lines(3000))).save(out)
-    return out
+def word_model(small_word_model):
+    return small_word_model
 
 
 TEXTS = ["the city of paris", "a war in the north", "music of the city", "", "zzqx paris"]

@@ -30,7 +30,6 @@ BUCKET_NAME = "<bucket:{}>"
 """The name of an n-gram bucket's row (word or character n-grams hashed into it)."""
 NODE_NAME = "<node:{}>"
 """The name of an inner node's output row in a hierarchical-softmax model."""
-_NAMES_PER_BLOCK = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -59,16 +58,16 @@ class NamedRows:
         ]
 
 
-def numbered_names(template: str, start: int = 0) -> tuple[RowNames, Callable[[int], int]]:
-    """Names ``template.format(start + i)`` for row ``i``, and the longest of ``n`` of them."""
+def numbered_names(template: str) -> tuple[RowNames, Callable[[int], int]]:
+    """Names ``template.format(i)`` for row ``i``, and the longest of ``n`` of them."""
 
     def names(first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
-        encoded = [template.format(start + i).encode() for i in range(first, last)]
+        encoded = [template.format(i).encode() for i in range(first, last)]
         offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
         np.cumsum([len(e) for e in encoded], out=offsets[1:])
         return np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets
 
-    return names, lambda n: len(template.format(start + max(n - 1, 0)))
+    return names, lambda n: len(template.format(max(n - 1, 0)))
 
 
 def _joined(first_rows: int, first: RowNames, then: RowNames) -> RowNames:
@@ -122,9 +121,9 @@ def fasttext_rows(model: FastTextModel, matrix: str) -> NamedRows:
         nwords, bucket = model.nwords, model.ngrams.bucket
         buckets, longest = numbered_names(BUCKET_NAME)
         names = _joined(nwords, vocabulary_names(model.words), buckets)
-        grams = "word n-gram" if model.is_sent2vec or model.labels is not None else "n-gram"
-        if model.labels is not None and model.ngrams.maxn > 0:
-            grams = "word and character n-gram"
+        grams = "character n-gram"
+        if model.is_sent2vec or model.labels is not None:
+            grams = "word n-gram" if model.ngrams.maxn == 0 else "word and character n-gram"
         return NamedRows(
             (model.input_rows, model.dim), names, model.dense_input,
             max(_longest(model.words), longest(bucket)),
