@@ -66,6 +66,8 @@ from wordspace.names import (
 from wordspace.npy_rows import NpyRows
 from wordspace.outputs import check_output, names_folder
 from wordspace.sentences import SentenceEmbedder, embed_stream, format_vectors
+from wordspace.serve.limits import Limits
+from wordspace.serve.runner import serve as serve_model
 from wordspace.sts import evaluate_sts
 from wordspace.text.sources import resolve_sources
 
@@ -889,6 +891,41 @@ def test_classifier(
                 f"Recall : {row['recall']:.6f}   {row['label']}"
             )
     print(f"N\t{score.examples}\nP@{k}\t{score.precision:.3f}\nR@{k}\t{score.recall:.3f}")
+
+
+@app.command(cls=_Command)
+def serve(
+    model: ModelArg,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes; each maps the same model files.")
+    ] = 1,
+    preload: Annotated[
+        bool, typer.Option(help="Read every page of the model at start (steady first requests).")
+    ] = False,
+    max_body_bytes: Annotated[int, typer.Option(help="Largest request body.")] = (
+        Limits.max_body_bytes
+    ),
+    max_batch: Annotated[int, typer.Option(help="Most items in one request.")] = Limits.max_batch,
+    max_k: Annotated[int, typer.Option(help="Most neighbours or labels asked for.")] = (
+        Limits.max_k
+    ),
+    max_text_chars: Annotated[int, typer.Option(help="Longest sentence or text.")] = (
+        Limits.max_text_chars
+    ),
+    access_log: Annotated[bool, typer.Option(help="Log every request.")] = True,
+) -> None:
+    """Serve a model over HTTP: JSON endpoints under /v1, docs at /docs, /metrics."""
+    bounds = {"max_body_bytes": max_body_bytes, "max_batch": max_batch, "max_k": max_k,
+              "max_text_chars": max_text_chars}  # fmt: skip
+    for name, value in bounds.items():
+        if value < 1:
+            raise ParameterError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+    serve_model(
+        model, host=host, port=port, workers=workers, limits=Limits(**bounds),
+        preload=preload, access_log=access_log,
+    )  # fmt: skip
 
 
 @app.command(cls=_Command)
