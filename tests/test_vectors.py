@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from wordspace import Vectors
 from wordspace.errors import ParameterError
+from wordspace.formats.native import load_vectors, save_vectors
 
 
 @pytest.fixture
@@ -91,3 +94,46 @@ def test_similarity_is_symmetric_cosine(vectors):
     expected = a @ b / np.linalg.norm(a) / np.linalg.norm(b)
     assert vectors.similarity("w1", "w2") == pytest.approx(expected, rel=1e-5)
     assert vectors.similarity("w2", "w1") == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize(("rows", "queries"), [(50, 1), (70_000, 5), (200_000, 9)])
+def test_batched_search_equals_a_full_sort_of_the_cosines(rows, queries):
+    rng = np.random.default_rng(rows)
+    matrix = rng.standard_normal((rows, 16)).astype(np.float32)
+    matrix[3] = 0.0
+    matrix[7] = matrix[5]  # a tie: the earlier row ranks first
+    vectors = Vectors.from_words([f"w{i}" for i in range(rows)], matrix)
+    asked = np.vstack([matrix[5], rng.standard_normal((queries - 1, 16))]).astype(np.float32)
+    idx, val = vectors.nearest(asked, 12)
+    norms = np.linalg.norm(matrix, axis=1)
+    norms[norms == 0] = 1
+    cosines = (asked / np.linalg.norm(asked, axis=1, keepdims=True)) @ matrix.T / norms
+    for q in range(queries):
+        expected = np.lexsort((np.arange(rows), -cosines[q]))[:12]
+        np.testing.assert_array_equal(idx[q], expected)
+        np.testing.assert_allclose(val[q], cosines[q, expected], rtol=1e-5, atol=1e-6)
+    assert list(idx[0][:2]) == [5, 7]
+
+
+def test_search_leaves_out_excluded_rows_and_stops_at_the_candidates():
+    matrix = np.eye(4, dtype=np.float32) + 0.1
+    vectors = Vectors.from_words(["a", "b", "c", "d"], matrix)
+    idx, _ = vectors.nearest(matrix[:2], 10, exclude=[[0], [1, 2]])
+    assert idx.shape == (2, 4)
+    assert 0 not in idx[0] and list(idx[0][3:]) == [-1]
+    assert list(idx[1][2:]) == [-1, -1]
+    assert [w for w, _ in vectors.most_similar("a", topn=10)] == ["b", "c", "d"]
+    idx, _ = vectors.nearest(matrix[:1], 10, restrict_vocab=2)
+    assert list(idx[0]) == [0, 1]
+
+
+def test_native_folders_store_the_row_norms(tmp_path):
+    matrix = np.arange(12, dtype=np.float32).reshape(4, 3)
+    save_vectors(Vectors.from_words(["a", "b", "c", "d"], matrix), tmp_path / "m")
+    loaded = load_vectors(tmp_path / "m")
+    assert isinstance(loaded.__dict__["norms"], np.memmap)
+    np.testing.assert_allclose(loaded.norms, np.linalg.norm(matrix, axis=1), rtol=1e-6)
+    meta = json.loads((tmp_path / "m" / "meta.json").read_text())
+    del meta["arrays"]["norms"]  # a folder written before norms were stored
+    (tmp_path / "m" / "meta.json").write_text(json.dumps(meta))
+    np.testing.assert_allclose(load_vectors(tmp_path / "m").norms, loaded.norms)

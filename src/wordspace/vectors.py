@@ -12,7 +12,10 @@ them (fastText-style models), exactly as Facebook's ``get_word_vector`` computes
 
 from __future__ import annotations
 
+import itertools
+import os
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from typing import Any
 
@@ -20,12 +23,15 @@ import numpy as np
 
 from wordspace.errors import ParameterError
 from wordspace.interop import gensim, torch
+from wordspace.kernels.search import search_rows, sorted_best
 from wordspace.names import ANALOGY_METHODS
 from wordspace.subwords import CharNgrams
 from wordspace.vocab import Vocabulary
 
 WordOrVector = str | np.ndarray
 _NORM_BLOCK = 1 << 16
+SEARCH_SPLIT_ROWS = 1 << 16
+"""Rows below which a neighbour search is not split across threads."""
 
 
 def row_norms(matrix: np.ndarray) -> np.ndarray:
@@ -72,8 +78,14 @@ class Vectors:
     """
 
     def __init__(
-        self, vocab: Vocabulary, matrix: np.ndarray, ngrams: CharNgrams | None = None
+        self,
+        vocab: Vocabulary,
+        matrix: np.ndarray,
+        ngrams: CharNgrams | None = None,
+        norms: np.ndarray | None = None,
     ) -> None:
+        """``norms``, the rows' L2 norms when known (a native folder stores them), saves
+        computing them at the first query."""
         if matrix.ndim != 2 or matrix.shape[0] != len(vocab):
             raise ValueError(
                 f"matrix of shape {matrix.shape} does not fit a vocabulary of {len(vocab)} words"
@@ -83,6 +95,8 @@ class Vectors:
         self.vocab = vocab
         self.matrix = matrix
         self.ngrams = ngrams
+        if norms is not None:
+            self.__dict__["norms"] = norms
 
     @classmethod
     def from_words(
@@ -194,7 +208,7 @@ class Vectors:
 
     @cached_property
     def norms(self) -> np.ndarray:
-        """L2 norm of every row, computed once."""
+        """L2 norm of every row, computed once (or stored with the model)."""
         return row_norms(self.matrix)
 
     @cached_property
@@ -236,17 +250,46 @@ class Vectors:
         exclude: Sequence[Sequence[int]] | None = None,
         restrict_vocab: int | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Batched cosine neighbours of query vectors (one per row): (indices, scores).
+        """Batched cosine neighbours of query vectors (one per row): (indices, scores),
+        best first, ties to the more frequent word.
 
-        ``exclude[i]`` lists rows never returned for query ``i``; ``restrict_vocab`` limits
-        candidates to the most frequent words.
+        ``exclude[i]`` lists rows never returned for query ``i`` (a query left with fewer
+        than ``topn`` candidates has -1 rows at the end); ``restrict_vocab`` limits
+        candidates to the most frequent words. The matrix is read once per batch, whatever
+        the number of queries, split across the CPUs (``kernels.search``).
         """
-        scores = self.cosines(queries, restrict_vocab)
-        if exclude is not None:
-            for i, rows in enumerate(exclude):
-                rows = [r for r in rows if 0 <= r < scores.shape[1]]
-                scores[i, rows] = -np.inf
-        return top_k(scores, topn)
+        if restrict_vocab is not None:
+            restrict_vocab = _positive("restrict_vocab", restrict_vocab)
+        n = len(self) if restrict_vocab is None else min(restrict_vocab, len(self))
+        units = np.ascontiguousarray(_unit(queries))
+        excluded = [np.asarray(rows, dtype=np.int64) for rows in exclude or ()]
+        k = min(topn + max((len(rows) for rows in excluded), default=0), n)
+        matrix = self.matrix
+        if matrix.dtype != np.float32 or not matrix.flags.c_contiguous:
+            matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+        parts = _search_parts(n)
+        heaps = [
+            (np.full((len(units), k), -np.inf, np.float32), np.full((len(units), k), -1, np.int64))
+            for _ in parts
+        ]
+        norms = self._safe_norms
+
+        def search(part: int) -> None:
+            first, last = parts[part]
+            search_rows(matrix, first, last, units, norms, *heaps[part])
+
+        if len(parts) == 1:
+            search(0)
+        else:
+            with ThreadPoolExecutor(len(parts)) as pool:
+                list(pool.map(search, range(len(parts))))
+        best_scores = np.concatenate([scores for scores, _ in heaps], axis=1)
+        best_rows = np.concatenate([rows for _, rows in heaps], axis=1)
+        ranked_scores, ranked_rows = sorted_best(best_scores, best_rows)
+        if excluded:
+            ranked_rows, ranked_scores = _without(ranked_rows, ranked_scores, excluded)
+        width = min(topn, n)
+        return ranked_rows[:, :width], ranked_scores[:, :width]
 
     def _combine(
         self, positive: Sequence[WordOrVector], negative: Sequence[WordOrVector]
@@ -283,7 +326,11 @@ class Vectors:
             exclude=[used] if exclude_inputs else None,
             restrict_vocab=restrict_vocab,
         )
-        return [(self.vocab.word(int(i)), float(s)) for i, s in zip(idx[0], val[0], strict=True)]
+        return [
+            (self.vocab.word(int(i)), float(s))
+            for i, s in zip(idx[0], val[0], strict=True)
+            if i >= 0
+        ]
 
     def analogy(
         self,
@@ -305,6 +352,26 @@ class Vectors:
         rows = np.array([[self.vocab.index(word) for word in (a, b, c)]])
         idx, val = analogy_answers(self, units, rows, topn, method, restrict_vocab)
         return [(self.vocab.word(int(i)), float(s)) for i, s in zip(idx[0], val[0], strict=True)]
+
+
+def _search_parts(n: int) -> list[tuple[int, int]]:
+    """Row ranges searched in parallel: one per CPU, for matrices worth splitting."""
+    workers = min(len(os.sched_getaffinity(0)), max(1, n // SEARCH_SPLIT_ROWS))
+    bounds = np.linspace(0, n, workers + 1).astype(np.int64)
+    return [(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
+
+
+def _without(
+    rows: np.ndarray, scores: np.ndarray, excluded: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each query's ranking with its excluded rows moved to the end as -1 / -inf."""
+    rows, scores = rows.copy(), scores.copy()
+    for i, left_out in enumerate(excluded):
+        keep = ~np.isin(rows[i], left_out)
+        kept = int(keep.sum())
+        rows[i, :kept], scores[i, :kept] = rows[i, keep], scores[i, keep]
+        rows[i, kept:], scores[i, kept:] = -1, -np.inf
+    return rows, scores
 
 
 def _positive(name: str, value: object) -> int:

@@ -255,6 +255,8 @@ def array_role(name: str) -> tuple[np.dtype | None, int] | None:
         return None, 2
     if name == "ngram_rows":
         return np.dtype(np.int32), 1
+    if name == "norms":
+        return np.dtype(np.float32), 1
     prefix, _, part = name.rpartition("_")
     if prefix in ("vocab", "labels") and part in VOCAB_PARTS:
         return np.dtype(VOCAB_PARTS[part]), 1
@@ -387,7 +389,10 @@ def save_vectors(vectors: Vectors, path: str | os.PathLike, **meta: Any) -> None
     """Save ``vectors`` (with their n-gram vectors, if any, and any extra arrays in
     ``meta["extra_arrays"]``) natively."""
     extra = meta.pop("extra_arrays", {})
-    arrays = {"vectors": vectors.matrix, **vocab_arrays(vectors.vocab), **extra}
+    arrays = {
+        "vectors": vectors.matrix, "norms": vectors.norms, **vocab_arrays(vectors.vocab),
+        **extra,
+    }  # fmt: skip
     if vectors.ngrams is not None and "input" not in extra:
         arrays["ngrams"] = vectors.ngrams.vectors
         if vectors.ngrams.bucket_rows is not None:
@@ -431,4 +436,9 @@ def load_vectors(path: str | os.PathLike, *, mmap: bool = True, verify: bool = F
     ngrams = _ngrams(path, meta, len(vocab), mmap=mmap, verify=verify)
     if ngrams is not None and ngrams.vectors.shape[1] != matrix.shape[1]:
         raise ModelFileError(f"{path}: n-gram vectors and word vectors differ in dimension")
-    return Vectors(vocab, matrix, ngrams)
+    norms = None
+    if "norms" in meta["arrays"]:
+        norms = load_array(path, meta, "norms", mmap=mmap, verify=verify)
+        if norms.shape != (len(vocab),):
+            raise ModelFileError(f"{path}: {len(norms):,} row norms for {len(vocab):,} words")
+    return Vectors(vocab, matrix, ngrams, norms)
