@@ -143,3 +143,22 @@ def test_sent2vec_input_rows_are_words_then_word_ngram_buckets(tiny_corpus):
     assert rows.shape == (nwords + 500, 8)
     assert "word n-gram bucket rows" in rows.holds
     np.testing.assert_array_equal(rows.dense(), model.model.dense_input(0, nwords + 500))
+
+
+def test_row_names_stay_right_when_blocks_cut_the_words_and_buckets(
+    fasttext_skipgram, tmp_path, monkeypatch
+):
+    from wordspace.formats import word2vec
+
+    path, ft = fasttext_skipgram
+    monkeypatch.setattr(word2vec, "_row_blocks", lambda n, row_bytes: range(0, n, 7))
+    wordspace.export(str(path), tmp_path / "input.txt", matrix="input")
+    read = read_word2vec(tmp_path / "input.txt")
+    assert read.words == [*ft.get_words(), *(f"<bucket:{b}>" for b in range(1000))]
+    np.testing.assert_allclose(read.matrix, ft.get_input_matrix(), rtol=0, atol=1e-6)
+
+
+def test_a_matrix_is_not_written_as_ftz(tiny_model, tmp_path):
+    result = run_cli("export", tiny_model, tmp_path / "m.ftz", "--matrix", "vectors")
+    assert result.returncode == 2
+    assert "not .ftz" in result.stderr

@@ -22,7 +22,7 @@ def word_model(small_word_model):
 
 @pytest.fixture(scope="module")
 def subword_vectors(enwiki_lines):
-    model = wordspace.FastText(dim=16, epochs=1, min_count=3, bucket=20_000, workers=2)
+    model = wordspace.FastText(dim=16, epochs=1, min_count=3, bucket=20_000, workers=1)
     return model.fit(str(enwiki_lines(1000))).vectors
 
 
@@ -65,9 +65,14 @@ def test_gensim_most_similar_equals_ours(word_model):
     assert kv.index_to_key == word_model.words
     assert kv.get_vecattr("city", "count") == word_model.counts[word_model.index("city")]
     for word in QUERIES:
-        ours = [w for w, _ in word_model.most_similar(word, topn=10)]
-        theirs = [w for w, _ in kv.most_similar(word, topn=10)]
-        assert theirs == ours
+        ours = word_model.most_similar(word, topn=10)
+        theirs = kv.most_similar(word, topn=10)
+        np.testing.assert_allclose([s for _, s in theirs], [s for _, s in ours], atol=1e-5)
+        scores = [s for _, s in ours]
+        for i, ((mine, score), (gensims, _)) in enumerate(zip(ours, theirs, strict=True)):
+            gaps = [abs(score - other) for j, other in enumerate(scores) if j != i]
+            if min(gaps) > 1e-5:  # words whose cosines tie to float32 rounding may swap
+                assert gensims == mine
 
 
 def test_vectors_come_back_from_gensim_unchanged(word_model, tmp_path):
@@ -96,3 +101,18 @@ def test_subword_vectors_come_back_from_gensim_with_their_ngrams(subword_vectors
     back = Vectors.from_gensim(subword_vectors.to_gensim())
     np.testing.assert_array_equal(back.matrix, subword_vectors.matrix)
     np.testing.assert_allclose(back["cityscapes"], subword_vectors["cityscapes"], atol=1e-6)
+
+
+def test_vectors_from_torch_do_not_follow_later_training(word_model):
+    embedding, index = word_model.to_torch(freeze=False)
+    back = Vectors.from_torch(embedding, index)
+    with torch.no_grad():
+        embedding.weight.zero_()
+    np.testing.assert_array_equal(back.matrix, word_model.matrix)
+
+
+def test_gensim_keys_that_are_not_strings_are_refused():
+    kv = KeyedVectors(4)
+    kv.add_vectors([1, 2], np.ones((2, 4), dtype=np.float32))
+    with pytest.raises(ParameterError, match="key 0 is a int"):
+        Vectors.from_gensim(kv)

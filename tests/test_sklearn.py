@@ -192,3 +192,44 @@ def test_classifier_contract_on_text(trec):
     np.testing.assert_array_equal(model.predict_proba(texts[100:200]), first[100:200])
     again = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(again.predict_proba(texts), first)
+
+
+def test_unseen_words_of_a_subword_model_weigh_as_words_no_text_holds(tiny_corpus):
+    model = wordspace.FastText(dim=8, epochs=1, min_count=1, bucket=2000, workers=1)
+    vectors = model.fit(str(tiny_corpus)).vectors
+    texts = [f"the fox xq{i}zz" for i in range(50)]
+    tfidf = EmbeddingVectorizer(vectors, pooling="tfidf").fit(texts)
+    assert tfidf.weights_[-1] == pytest.approx(np.log(51) + 1)
+    assert tfidf.weights_[vectors.index("the")] == pytest.approx(1.0)
+    sif = EmbeddingVectorizer(vectors, pooling="sif").fit(texts)
+    assert sif.weights_[-1] == 1.0
+
+
+def test_sif_removes_no_direction_the_training_texts_lack(word_model):
+    vectorizer = EmbeddingVectorizer(str(word_model), pooling="sif").fit(["zzqx yyqx", "qqzx"])
+    assert len(vectorizer.components_) == 0
+    assert vectorizer.transform(["the city"]).any()
+
+
+def test_clones_share_a_loaded_or_trained_model(word_model, trec):
+    vectors = wordspace.load(word_model)
+    copy = clone(EmbeddingVectorizer(vectors, pooling="tfidf"))
+    assert copy.model is vectors
+    trained = wordspace.Word2Vec(dim=8, epochs=1, min_count=1, workers=1).fit(TEXTS * 5)
+    (texts, labels), _ = trec
+    pipe = make_pipeline(EmbeddingVectorizer(trained), LogisticRegression(max_iter=200))
+    assert len(cross_val_score(pipe, texts[:300], labels[:300], cv=2)) == 2
+
+
+def test_weights_of_the_wrong_length_are_refused(word_model):
+    vectors = wordspace.load(word_model)
+    with pytest.raises(ParameterError, match="one value per word"):
+        SentenceEmbedder(vectors, np.ones(3, dtype=np.float32))
+    with pytest.raises(ParameterError, match="finite and not negative"):
+        SentenceEmbedder(vectors, np.full(len(vectors) + 1, -1.0))
+
+
+def test_class_weight_naming_no_class_is_refused(trec):
+    (texts, labels), _ = trec
+    with pytest.raises(ValueError, match="not a class of y"):
+        TextClassifier(dim=8, class_weight={"__label__9": 2.0}).fit(texts[:100], labels[:100])

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from wordspace.errors import ModelFileError, NotFittedError, ParameterError
+from wordspace.errors import ModelFileError, NotFittedError, OutputError, ParameterError
 from wordspace.formats import detect_format, load_model, output_format, save
 from wordspace.formats.native import load_array, read_meta
 from wordspace.formats.word2vec import RowBlock, RowNames, vocabulary_names, write_rows
@@ -156,7 +156,10 @@ def word_model_rows(
                 "these vectors hold composed subword vectors, not the raw input rows; "
                 "export the input of the fastText model they came from"
             )
-        return _word_rows(vectors.vocab, vectors.matrix, "word vectors (input rows), one per word")
+        what = "word vectors (input rows), one per word"
+        if vectors.ngrams is not None:
+            what = "composed word vectors (word row and its n-gram rows), one per word"
+        return _word_rows(vectors.vocab, vectors.matrix, what)
     if output is None:
         raise ModelFileError(
             "the model holds no output matrix (word2vec and fastText vector files keep only "
@@ -227,17 +230,16 @@ def export_matrix(
 ) -> NamedRows:
     """Write ``matrix`` of ``model`` (see ``model_rows``) to ``path`` in ``format`` (from
     the name when None: see ``matrix_format``); returns what was written."""
+    format = format or matrix_format(path)
+    _check_matrix_format(format)
     rows = model_rows(model, matrix)
-    write_matrix(rows, path, format or matrix_format(path))
+    write_matrix(rows, path, format)
     return rows
 
 
 def write_matrix(rows: NamedRows, path: str | os.PathLike, format: str) -> None:
     """Write ``rows`` in ``format`` (one of MATRIX_FORMATS), atomically."""
-    if format not in MATRIX_FORMATS:
-        raise ParameterError(
-            f"a single matrix is written as {', '.join(MATRIX_FORMATS)}, not {format!r}"
-        )
+    _check_matrix_format(format)
     write_rows(
         path, rows.shape, rows.names, rows.rows, rows.longest_name,
         binary=format == "word2vec-bin",
@@ -248,6 +250,8 @@ def matrix_format(path: str | os.PathLike) -> str:
     """The matrix format a file name asks for: ``.bin`` word2vec binary, ``.vec`` fastText
     text, anything else word2vec text (a further ``.gz`` compresses it)."""
     name = os.fspath(path).removesuffix(".gz")
+    if name.endswith(".ftz"):
+        raise OutputError(f"{path}: a matrix is written as .txt, .vec or .bin, not .ftz")
     if name.endswith(".bin"):
         return "word2vec-bin"
     return "fasttext-vec" if name.endswith(".vec") else "word2vec-txt"
@@ -274,6 +278,13 @@ class MatrixExport:
         ``"output"``), a named row per line, in the word2vec layout (``format``: from the
         name when None, ``.bin`` binary, ``.vec`` or other text)."""
         export_matrix(self, path, matrix, format)
+
+
+def _check_matrix_format(format: str) -> None:
+    if format not in MATRIX_FORMATS:
+        raise ParameterError(
+            f"a single matrix is written as {', '.join(MATRIX_FORMATS)}, not {format!r}"
+        )
 
 
 def _check_matrix(matrix: str) -> None:

@@ -59,6 +59,8 @@ class SentenceEmbedder:
                 "a sent2vec model embeds as the reference does; weigh the words of its "
                 "word vectors instead (model.vectors())"
             )
+        if weights is not None:
+            weights = _checked_weights(weights, model)
         self._weighting = (_NO_WEIGHTS if weights is None else weights, by_weight)
         if self.sent2vec:
             if model.pruned:
@@ -126,6 +128,21 @@ def sentences_text(sentences: Sequence[str] | Sequence[Sequence[str]]) -> np.nda
         raise ParameterError("a sentence to embed holds a newline: give one per item")
     joined = "".join(f"{line}\n" for line in lines)
     return np.frombuffer(joined.encode("utf-8", "surrogatepass"), np.uint8)
+
+
+def _checked_weights(weights: np.ndarray, model: FastTextModel | Vectors) -> np.ndarray:
+    """``weights`` as the kernel reads them: float32, one per word and one for unseen words,
+    finite and not negative."""
+    words = len(model.words) if isinstance(model, FastTextModel) else len(model)
+    weights = np.ascontiguousarray(weights, dtype=np.float32)
+    if weights.shape != (words + 1,):
+        raise ParameterError(
+            f"weights must hold one value per word and one for unseen words ({words + 1:,}), "
+            f"got shape {weights.shape}"
+        )
+    if not np.isfinite(weights).all() or (weights < 0).any():
+        raise ParameterError("weights must be finite and not negative")
+    return weights
 
 
 def _subword_tables(ngrams: CharNgrams | None, dim: int) -> tuple:

@@ -104,8 +104,8 @@ class EmbeddingVectorizer(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    model : a model path (any readable format; a native folder is memory-mapped, and every
-        clone shares the mapping), a loaded model, or a trained wordspace estimator.
+    model : a model path (any readable format; a native folder is memory-mapped), a loaded
+        model, or a trained wordspace estimator; clones share it (never copied).
     pooling : ``"mean"`` (the model's sentence embedding), ``"tfidf"`` (the IDF-weighted
         mean of the word vectors, IDF ``ln((1 + n) / (1 + df)) + 1`` as scikit-learn's
         ``TfidfVectorizer``) or ``"sif"``.
@@ -116,8 +116,8 @@ class EmbeddingVectorizer(TransformerMixin, BaseEstimator):
 
     Attributes (after ``fit``)
     ----------
-    weights_ : float32, one per vocabulary word and a last one for words outside it (None
-        for ``"mean"``).
+    weights_ : float32, one per vocabulary word and a last one for words outside it, which
+        weigh as a word no training text holds (None for ``"mean"``).
     components_ : the removed directions, (sif_components, dim) (SIF only).
     """
 
@@ -137,6 +137,11 @@ class EmbeddingVectorizer(TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         return _text_tags(super().__sklearn_tags__())
+
+    def __sklearn_clone__(self) -> EmbeddingVectorizer:
+        """An unfitted copy with the same parameters and the same model object: a model is
+        read, never changed, so clones share it (a mapped one stays mapped once)."""
+        return type(self)(**self.get_params(deep=False))
 
     def _check_params(self) -> None:
         if self.pooling not in POOLINGS:
@@ -166,20 +171,22 @@ class EmbeddingVectorizer(TransformerMixin, BaseEstimator):
             return self
         words = model.vectors() if isinstance(model, FastTextModel) else model
         occurrences, in_lines = _word_counts(words, texts)
+        tokens = max(int(occurrences.sum()), 1)
+        # an unseen word (vectors from n-grams) is weighed as a word no training text holds
+        occurrences[-1] = in_lines[-1] = 0
         if self.pooling == "tfidf":
             n = len(texts)
             weights = np.log((1.0 + n) / (1.0 + in_lines)) + 1.0
         else:
-            p = occurrences / max(int(occurrences.sum()), 1)
-            weights = self.sif_a / (self.sif_a + p)
+            weights = self.sif_a / (self.sif_a + occurrences / tokens)
         self.weights_ = weights.astype(np.float32)
         self.embedder_ = SentenceEmbedder(words, self.weights_, by_weight=self.pooling == "tfidf")
         self.dim_ = self.embedder_.dim
         if self.pooling == "sif" and self.sif_components > 0:
             embedded = self.embedder_.embed(texts)
-            k = min(self.sif_components, *embedded.shape)
-            _, _, vt = np.linalg.svd(embedded.astype(np.float64), full_matrices=False)
-            self.components_ = vt[:k].astype(np.float32)
+            _, s, vt = np.linalg.svd(embedded.astype(np.float64), full_matrices=False)
+            real = s > 1e-6 * s.max(initial=0.0)  # directions the texts do have
+            self.components_ = vt[real][: self.sif_components].astype(np.float32)
         return self
 
     def transform(self, X: Sequence[str]) -> np.ndarray:
@@ -265,7 +272,13 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         weight = params.pop("class_weight")
         if isinstance(weight, dict):
             index = {label: i for i, label in enumerate(self.classes_.tolist())}
-            weight = {f"{LABEL_PREFIX}{index[k]}": v for k, v in weight.items() if k in index}
+            unknown = [k for k in weight if k not in index]
+            if unknown:
+                raise ValueError(
+                    f"class_weight names {unknown[0]!r}, which is not a class of y "
+                    f"(classes: {', '.join(map(str, self.classes_[:10]))})"
+                )
+            weight = {f"{LABEL_PREFIX}{index[k]}": v for k, v in weight.items()}
         lines = [
             f"{LABEL_PREFIX}{code} {_line(text)}" for code, text in zip(codes, texts, strict=True)
         ]

@@ -106,9 +106,8 @@ class Vectors:
         return cls(Vocabulary.from_words(words, counts), np.asarray(matrix, dtype=np.float32))
 
     def to_torch(self, freeze: bool = True) -> tuple[Any, dict[str, int]]:
-        """A ``torch.nn.Embedding`` whose weight is this matrix (shared, not copied, unless
-        a trainable embedding would write to a read-only mapping) and the word-to-row map.
-        Needs PyTorch (``wordspace[torch]``)."""
+        """A ``torch.nn.Embedding`` whose weight is this matrix (shared when frozen, a copy
+        when trainable) and the word-to-row map. Needs PyTorch (``wordspace[torch]``)."""
         return torch.to_torch(self, freeze)
 
     @classmethod

@@ -93,6 +93,11 @@ def from_gensim(kv: KeyedVectors, vectors_class: type[Vectors]) -> Vectors:
     if not isinstance(kv, models.KeyedVectors):
         raise ParameterError(f"from_gensim needs a KeyedVectors, not a {type(kv).__name__}")
     words = list(kv.index_to_key)
+    for i, word in enumerate(words):
+        if not isinstance(word, str):
+            raise ParameterError(
+                f"gensim keys must be strings to become words; key {i} is a {type(word).__name__}"
+            )
     counts = kv.expandos.get("count") if hasattr(kv, "expandos") else None
     base = vectors_class.from_words(words, np.asarray(kv.vectors, dtype=np.float32), counts)
     if isinstance(kv, models.fasttext.FastTextKeyedVectors) and kv.bucket > 0:

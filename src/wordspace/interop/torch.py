@@ -1,8 +1,9 @@
 """``Vectors`` to and from a ``torch.nn.Embedding`` (the optional extra ``wordspace[torch]``).
 
-The embedding's weight is the vectors' matrix itself where torch allows it: a float32 array
-in memory, or a memory-mapped one when the embedding is frozen (a trainable embedding over
-a read-only mapping would crash at the first update, so it gets a copy).
+A frozen embedding's weight is the vectors' matrix itself (memory-mapped or not, no copy);
+a trainable one gets a copy, so that training rewrites neither the vectors (whose cached
+norms would go stale) nor a read-only mapping. ``from_torch`` copies the weight, so later
+training of the embedding leaves the vectors as they were.
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ def to_torch(vectors: Vectors, freeze: bool = True) -> tuple[torch.nn.Embedding,
     matrix = np.asarray(vectors.matrix)
     if matrix.dtype != np.float32 or not matrix.flags.c_contiguous:
         matrix = np.ascontiguousarray(matrix, dtype=np.float32)
-    if not matrix.flags.writeable and not freeze:
-        matrix = matrix.copy()
+    if not freeze:
+        matrix = matrix.copy()  # training must not rewrite these vectors (nor a mapping)
     with warnings.catch_warnings():
         # a frozen embedding never writes to the read-only mapping torch warns about
         warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
@@ -56,7 +57,7 @@ def from_torch(
     weight = embedding.weight if isinstance(embedding, torch.nn.Embedding) else embedding
     if not isinstance(weight, torch.Tensor) or weight.ndim != 2:
         raise ParameterError("from_torch needs an nn.Embedding or a 2-D weight tensor")
-    matrix = weight.detach().to("cpu", torch.float32).numpy()
+    matrix = weight.detach().to("cpu", torch.float32).numpy().copy()  # not the live weight
     if isinstance(words, Mapping):
         order = sorted(words.items(), key=lambda item: item[1])
         if [row for _, row in order] != list(range(len(order))):
