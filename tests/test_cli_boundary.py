@@ -299,7 +299,7 @@ def run_measured(args, timeout):
 
 @pytest.mark.slow
 @settings(
-    max_examples=40,
+    max_examples=24,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
     derandomize=True,
