@@ -81,3 +81,11 @@ def ensure_available(needed: int, what: str, *, suggestion: str = "") -> None:
         f"{what}: needs {describe_bytes(needed)} of memory but only "
         f"{describe_bytes(available)} is available{advice}"
     )
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (the default number of worker threads)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1

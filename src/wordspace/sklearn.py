@@ -93,13 +93,17 @@ def trained_model(model: Any) -> Model:
     )
 
 
-def _text_tags(tags: Any) -> Any:
-    tags.input_tags.string = True
-    tags.input_tags.two_d_array = False
-    return tags
+class _TextInput:
+    """Tags of an estimator whose input is text, not a numeric array."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        return tags
 
 
-class EmbeddingVectorizer(TransformerMixin, BaseEstimator):
+class EmbeddingVectorizer(_TextInput, TransformerMixin, BaseEstimator):
     """Texts to dense float32 features with a wordspace model (see the module docstring).
 
     Parameters
@@ -134,9 +138,6 @@ class EmbeddingVectorizer(TransformerMixin, BaseEstimator):
         self.sif_a = sif_a
         self.sif_components = sif_components
         self.lowercase = lowercase
-
-    def __sklearn_tags__(self):
-        return _text_tags(super().__sklearn_tags__())
 
     def __sklearn_clone__(self) -> EmbeddingVectorizer:
         """An unfitted copy with the same parameters and the same model object: a model is
@@ -216,7 +217,7 @@ def _word_counts(vectors: Vectors, texts: list) -> tuple[np.ndarray, np.ndarray]
     return count_words(text, starts, ends, (vocab.slots, vocab.blob, vocab.offsets), len(vocab))
 
 
-class TextClassifier(ClassifierMixin, BaseEstimator):
+class TextClassifier(_TextInput, ClassifierMixin, BaseEstimator):
     """fastText's supervised classifier (``wordspace.Classifier``) as a scikit-learn
     estimator: the same parameters and defaults (see ``Classifier``), labels of any value
     in ``y``, and hyperparameters checked at ``fit``, as scikit-learn's convention asks.
@@ -254,9 +255,6 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         self.class_weight = class_weight
         self.workers = workers
         self.seed = seed
-
-    def __sklearn_tags__(self):
-        return _text_tags(super().__sklearn_tags__())
 
     def fit(self, X: Sequence[str], y: Any) -> TextClassifier:
         """Train on texts ``X`` with one label each in ``y``."""

@@ -13,7 +13,6 @@ them (fastText-style models), exactly as Facebook's ``get_word_vector`` computes
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
@@ -24,6 +23,7 @@ import numpy as np
 from wordspace.errors import ParameterError
 from wordspace.interop import gensim, torch
 from wordspace.kernels.search import search_rows, sorted_best
+from wordspace.memory import available_cpus
 from wordspace.names import ANALOGY_METHODS
 from wordspace.subwords import CharNgrams
 from wordspace.vocab import Vocabulary
@@ -355,7 +355,7 @@ class Vectors:
 
 def _search_parts(n: int) -> list[tuple[int, int]]:
     """Row ranges searched in parallel: one per CPU, for matrices worth splitting."""
-    workers = min(len(os.sched_getaffinity(0)), max(1, n // SEARCH_SPLIT_ROWS))
+    workers = min(available_cpus(), max(1, n // SEARCH_SPLIT_ROWS))
     bounds = np.linspace(0, n, workers + 1).astype(np.int64)
     return [(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
 

@@ -21,7 +21,7 @@ from wordspace.kernels.engine import LossTables
 from wordspace.kernels.word2vec import Chunk, Schedule, Sentences, Weights, train_chunk
 from wordspace.losses import prepare_loss
 from wordspace.matrices import MatrixExport, NamedRows, word_model_rows
-from wordspace.memory import ensure_available
+from wordspace.memory import available_cpus, ensure_available
 from wordspace.models import params as p
 from wordspace.models.continued import InitModel, Start, load_start, merge_start, model_dim
 from wordspace.names import ARCHITECTURES, KERNELS, WORD_LOSSES
@@ -51,14 +51,6 @@ MAX_SEED = 2**64 - 1
 """Bounds of the parameters that size memory or time: far above any useful value, they
 turn a typo (``--dim 10000000``, ``--epochs 4294967296``) into one clear error instead of
 hours of work or an allocation the machine cannot make."""
-
-
-def available_cpus() -> int:
-    """CPUs this process may run on (the default number of worker threads)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
 
 
 def bounded_workers(workers: int | None) -> int:

@@ -60,9 +60,11 @@ class ServedModel:
         if isinstance(model, FastTextModel) and model.labels is not None:
             predictor = Predictor(model)
         meta = read_meta(path) if fmt == "native" else {}
+        sentences = SentenceEmbedder(model)
+        words = SentenceEmbedder(vectors) if sentences.sent2vec else sentences
         return cls(
             os.path.basename(os.path.normpath(os.fspath(path))), fmt, model, vectors,
-            SentenceEmbedder(model), SentenceEmbedder(vectors), predictor, meta,
+            sentences, words, predictor, meta,
         )  # fmt: skip
 
     @property
