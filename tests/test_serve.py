@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import signal
-import socket
 import subprocess
 import sys
-import time
 
-import httpx
 import numpy as np
 import pytest
 
@@ -17,39 +13,7 @@ import wordspace
 from wordspace.sentences import SentenceEmbedder
 
 from .conftest import TINY_SENTENCES
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextlib.contextmanager
-def running(model, *options: str):
-    """A `wordspace serve` process answering on a free port: (client, process)."""
-    port = _free_port()
-    command = [sys.executable, "-m", "wordspace.cli", "serve", str(model), "--port", str(port)]
-    process = subprocess.Popen(
-        [*command, "--no-access-log", *options], stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(process.stderr.read().decode())
-            with contextlib.suppress(httpx.TransportError):
-                if client.get("/healthz").status_code == 200:
-                    break
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.2)
-        yield client, process
-    finally:
-        client.close()
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            process.wait(30)
+from .servers import running
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +35,23 @@ def test_health_and_info(word_server, word_vectors):
     assert info["vocab_size"] == len(word_vectors)
     assert info["limits"]["max_batch"] == 50
     assert "/v1/similar" in word_server.get("/openapi.json").json()["paths"]
+
+
+def test_words_with_a_prefix_come_most_frequent_first(word_server, word_vectors):
+    answer = word_server.get("/v1/words", params={"prefix": "c", "limit": 5}).json()
+    expected = [w for w in word_vectors.vocab.words if w.startswith("c")][:5]
+    assert answer["words"] == expected
+    assert word_server.get("/v1/words", params={"prefix": "zzqxq"}).json() == {"words": []}
+    refused = word_server.get("/v1/words", params={"prefix": "c", "limit": 0})
+    assert refused.status_code == 422
+    assert "limit must be between 1 and 1000" in refused.json()["error"]
+
+
+def test_the_explorer_page_is_served_at_the_root(word_server):
+    page = word_server.get("/")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "<title>" in page.text
 
 
 def test_vectors_of_known_and_unknown_words(word_server, word_vectors):

@@ -37,6 +37,18 @@ def test_lookup_finds_every_word_and_nothing_else():
     assert vocab.words == words
 
 
+def test_prefix_search_gives_the_most_frequent_matches_first():
+    words = ["the", "thin", "a", "then", "théâtre", "th", "other"]
+    vocab = Vocabulary.from_words(words)
+    found = vocab.with_prefix("th", 10)
+    assert [words[i] for i in found] == ["the", "thin", "then", "théâtre", "th"]
+    assert [words[i] for i in vocab.with_prefix("th", 2)] == ["the", "thin"]
+    assert [words[i] for i in vocab.with_prefix("thé", 5)] == ["théâtre"]
+    assert len(vocab.with_prefix("", 3)) == 3
+    assert len(vocab.with_prefix("zz", 3)) == 0
+    assert len(vocab.with_prefix("th", 0)) == 0
+
+
 def test_duplicate_words_are_refused():
     with pytest.raises(ValueError, match="twice"):
         Vocabulary.from_words(["a", "b", "a"])

@@ -63,6 +63,29 @@ def _lookup_many(slots, blob, offsets, keys, key_offsets, out):
         out[i] = lookup(slots, blob, offsets, keys, key_offsets[i], key_offsets[i + 1])
 
 
+@njit(nogil=True, cache=True)
+def _with_prefix(blob, offsets, prefix, limit, out):
+    """Fill ``out`` with the first ``limit`` word indices (frequency order) whose bytes
+    start with ``prefix``; returns how many were found."""
+    found = 0
+    n = len(prefix)
+    for w in range(len(offsets) - 1):
+        start = offsets[w]
+        if offsets[w + 1] - start < n:
+            continue
+        same = True
+        for j in range(n):
+            if blob[start + j] != prefix[j]:
+                same = False
+                break
+        if same:
+            out[found] = w
+            found += 1
+            if found == limit:
+                break
+    return found
+
+
 def _utf8_blob(words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     encoded = [w.encode("utf-8", "surrogatepass") for w in words]
     offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
@@ -128,6 +151,15 @@ class Vocabulary:
         out = np.empty(len(words), dtype=np.int64)
         _lookup_many(self.slots, self.blob, self.offsets, keys, key_offsets, out)
         return out
+
+    def with_prefix(self, prefix: str, limit: int) -> np.ndarray:
+        """Indices of the (at most ``limit``) most frequent words starting with ``prefix``,
+        most frequent first: one pass over the word bytes, no sorted copy kept."""
+        key = np.frombuffer(prefix.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+        out = np.empty(max(int(limit), 0), dtype=np.int64)
+        if not len(out):
+            return out
+        return out[: _with_prefix(self.blob, self.offsets, key, len(out), out)]
 
     def __contains__(self, word: object) -> bool:
         return isinstance(word, str) and self.index(word) >= 0

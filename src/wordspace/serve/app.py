@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
 import orjson
 from fastapi import Body, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -28,6 +29,7 @@ from prometheus_client import (
 )
 from pydantic import BaseModel, ConfigDict, conlist
 from starlette.exceptions import HTTPException
+from starlette.staticfiles import StaticFiles
 
 from wordspace import __version__
 from wordspace.errors import WordspaceError
@@ -38,9 +40,12 @@ MODEL_ENV = "WORDSPACE_SERVE_MODEL"
 """The model path a worker process started by ``wordspace serve`` loads."""
 LIMITS_ENV = "WORDSPACE_SERVE_LIMITS"
 """The request limits of such a worker, as ``name=value,...``."""
+EXPLORER = Path(__file__).with_name("explorer")
+"""The web explorer's static files: ``index.html`` at ``/``, the rest under ``/explorer/`` (no
+build step, nothing from another host)."""
 ENDPOINTS = (
-    "/healthz", "/v1/info", "/v1/vectors", "/v1/similar", "/v1/similarity", "/v1/analogy",
-    "/v1/embed", "/v1/predict", "/metrics",
+    "/healthz", "/v1/info", "/v1/words", "/v1/vectors", "/v1/similar", "/v1/similarity",
+    "/v1/analogy", "/v1/embed", "/v1/predict", "/metrics",
 )  # fmt: skip
 """The paths metrics are kept for (any other path counts as ``other``)."""
 
@@ -224,6 +229,15 @@ def create_app(
     def info() -> dict:
         return served.info() | {"limits": limits.as_dict()}
 
+    @app.get("/v1/words")
+    def words(prefix: str = "", limit: int = 10) -> Any:
+        if len(prefix) > limits.max_text_chars:
+            raise RequestError(422, f"prefix holds {len(prefix):,} characters, over the limit")
+        if not 1 <= limit <= limits.max_k:
+            raise RequestError(422, f"limit must be between 1 and {limits.max_k}, got {limit}")
+        vocab = served.vectors.vocab
+        return _json({"words": [vocab.word(i) for i in vocab.with_prefix(prefix, limit)]})
+
     @app.post("/v1/vectors")
     def vectors(request: Annotated[WordsRequest, Body()]) -> Any:
         words = _words(_batch(request.words, limits, "words"), limits, "words")
@@ -288,6 +302,11 @@ def create_app(
             raise RequestError(422, f"threshold must be between 0 and 1, got {request.threshold}")
         return _json({"predictions": served.predict(texts, k, request.threshold)})
 
+    @app.get("/", include_in_schema=False)
+    def explorer() -> FileResponse:
+        return FileResponse(EXPLORER / "index.html")
+
+    app.mount("/explorer", StaticFiles(directory=EXPLORER), name="explorer")
     return app
 
 
