@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
 import sys
@@ -10,6 +11,8 @@ import numpy as np
 import pytest
 
 import wordspace
+from wordspace.formats.native import read_meta
+from wordspace.neighbour_index import build_index
 from wordspace.sentences import SentenceEmbedder
 
 from .conftest import TINY_SENTENCES
@@ -181,6 +184,21 @@ def test_classifier_server_predicts_as_the_classifier(tiny_corpus, tmp_path):
     got = [[(p["label"], p["probability"]) for p in line] for line in answer["predictions"]]
     assert got == expected
     assert refused.status_code == 422
+
+
+def test_similar_uses_the_neighbour_index_unless_asked_to_be_exact(small_word_model, tmp_path):
+    pytest.importorskip("faiss", reason="needs faiss-cpu (the test extra)")
+    folder = tmp_path / "indexed"
+    shutil.copytree(small_word_model, folder)
+    vectors = wordspace.load(folder)
+    build_index(folder, vectors.matrix, vectors.norms, read_meta(folder), threads=1)
+    with running(folder) as (client, _):
+        assert client.get("/v1/info").json()["neighbour_index"]["rows"] == len(vectors)
+        fast = client.post("/v1/similar", json={"positive": ["city"], "k": 5}).json()
+        exact = client.post("/v1/similar", json={"positive": ["city"], "k": 5, "exact": True})
+    assert fast["exact"] is False and exact.json()["exact"] is True
+    expected = [w for w, _ in vectors.most_similar("city", topn=5, exact=False)]
+    assert [r["word"] for r in fast["results"]] == expected
 
 
 def test_sigterm_stops_the_server_gracefully(small_word_model):

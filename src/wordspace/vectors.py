@@ -1,9 +1,10 @@
 """``Vectors``: the query object over a vocabulary and its vector matrix.
 
-Similarity queries multiply the (possibly memory-mapped) matrix itself and divide by the row
-norms, computed once: no normalised copy of the matrix is made, so processes that map the
-same model share all of it. Top-k results come from ``argpartition`` over one matrix product,
-and many queries go through one BLAS call.
+Similarity queries read the (possibly memory-mapped) matrix itself and divide by the row
+norms, computed once or stored with the model: no normalised copy of the matrix is made, so
+processes that map the same model share all of it. Neighbour searches read the matrix once
+per batch of queries (``kernels.search``), or ask the model's approximate index
+(``neighbour_index``) when the caller allows it and the model has one.
 
 Words outside the vocabulary get a vector from their character n-grams when the model has
 them (fastText-style models), exactly as Facebook's ``get_word_vector`` computes it:
@@ -25,6 +26,7 @@ from wordspace.interop import gensim, torch
 from wordspace.kernels.search import search_rows, sorted_best
 from wordspace.memory import available_cpus
 from wordspace.names import ANALOGY_METHODS
+from wordspace.neighbour_index import NeighbourIndex
 from wordspace.subwords import CharNgrams
 from wordspace.vocab import Vocabulary
 
@@ -95,6 +97,7 @@ class Vectors:
         self.vocab = vocab
         self.matrix = matrix
         self.ngrams = ngrams
+        self.approximate: NeighbourIndex | None = None
         if norms is not None:
             self.__dict__["norms"] = norms
 
@@ -248,6 +251,8 @@ class Vectors:
         *,
         exclude: Sequence[Sequence[int]] | None = None,
         restrict_vocab: int | None = None,
+        exact: bool = True,
+        breadth: int | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Batched cosine neighbours of query vectors (one per row): (indices, scores),
         best first, ties to the more frequent word.
@@ -255,7 +260,9 @@ class Vectors:
         ``exclude[i]`` lists rows never returned for query ``i`` (a query left with fewer
         than ``topn`` candidates has -1 rows at the end); ``restrict_vocab`` limits
         candidates to the most frequent words. The matrix is read once per batch, whatever
-        the number of queries, split across the CPUs (``kernels.search``).
+        the number of queries, split across the CPUs (``kernels.search``). With
+        ``exact=False`` the model's approximate index answers instead, when it has one
+        and ``restrict_vocab`` is not given (``breadth``: its search breadth, efSearch).
         """
         if restrict_vocab is not None:
             restrict_vocab = _positive("restrict_vocab", restrict_vocab)
@@ -263,6 +270,11 @@ class Vectors:
         units = np.ascontiguousarray(_unit(queries))
         excluded = [np.asarray(rows, dtype=np.int64) for rows in exclude or ()]
         k = min(topn + max((len(rows) for rows in excluded), default=0), n)
+        if not exact and self.approximate is not None and restrict_vocab is None:
+            ranked_rows, ranked_scores = self.approximate.search(units, k, breadth)
+            if excluded:
+                ranked_rows, ranked_scores = _without(ranked_rows, ranked_scores, excluded)
+            return ranked_rows[:, :topn], ranked_scores[:, :topn]
         matrix = self.matrix
         if matrix.dtype != np.float32 or not matrix.flags.c_contiguous:
             matrix = np.ascontiguousarray(matrix, dtype=np.float32)
@@ -310,9 +322,15 @@ class Vectors:
         *,
         restrict_vocab: int | None = None,
         exclude_inputs: bool = True,
+        exact: bool = True,
+        breadth: int | None = None,
     ) -> list[tuple[str, float]]:
         """Words closest to the mean of the ``positive`` unit vectors minus the ``negative``
-        ones (3CosAdd), as gensim's ``most_similar``; input words are left out."""
+        ones (3CosAdd), as gensim's ``most_similar``; input words are left out.
+
+        ``exact=False`` asks the model's approximate index (``wordspace index``), much
+        faster on large vocabularies and finding most of the exact neighbours (``breadth``
+        trades speed for more of them); without an index the search stays exact."""
         topn = _positive("topn", topn)
         positive = _as_list(positive)
         negative = _as_list(negative)
@@ -324,6 +342,8 @@ class Vectors:
             topn,
             exclude=[used] if exclude_inputs else None,
             restrict_vocab=restrict_vocab,
+            exact=exact,
+            breadth=breadth,
         )
         return [
             (self.vocab.word(int(i)), float(s))

@@ -23,6 +23,7 @@ from wordspace.errors import ModelFileError
 from wordspace.fileio import atomic_folder, recover_folder
 from wordspace.formats.files import model_path
 from wordspace.memory import ensure_available
+from wordspace.neighbour_index import INDEX_FOLDER, open_index
 from wordspace.subwords import CharNgrams
 from wordspace.vectors import Vectors
 from wordspace.vocab import Vocabulary
@@ -61,7 +62,7 @@ def save_arrays(
 ) -> None:
     """Write arrays and metadata as a native model folder, atomically."""
     entries = {}
-    owned = {META, *(f"{name}.npy" for name in arrays)}
+    owned = {META, INDEX_FOLDER, *(f"{name}.npy" for name in arrays)}
     try:
         with atomic_folder(path, may_replace=_may_replace, owned=_owned_by(path, owned)) as tmp:
             for name, array in arrays.items():
@@ -441,4 +442,6 @@ def load_vectors(path: str | os.PathLike, *, mmap: bool = True, verify: bool = F
         norms = load_array(path, meta, "norms", mmap=mmap, verify=verify)
         if norms.shape != (len(vocab),):
             raise ModelFileError(f"{path}: {len(norms):,} row norms for {len(vocab):,} words")
-    return Vectors(vocab, matrix, ngrams, norms)
+    vectors = Vectors(vocab, matrix, ngrams, norms)
+    vectors.approximate = open_index(path, meta)
+    return vectors

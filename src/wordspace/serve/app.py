@@ -72,6 +72,7 @@ class SimilarRequest(_Strict):
     negative: list[str] = []
     vector: list[float] | None = None
     k: int = 10
+    exact: bool | None = None
 
 
 class PairsRequest(_Strict):
@@ -260,8 +261,12 @@ def create_app(
             positive.append(_vector(request.vector, served.dim))
         if not positive and not negative:
             raise RequestError(422, "give positive or negative words, or a vector")
-        found = served.vectors.most_similar(positive, negative, topn=k)
-        return _json({"results": [{"word": w, "score": s} for w, s in found]})
+        exact = request.exact if request.exact is not None else served.vectors.approximate is None
+        found = served.vectors.most_similar(positive, negative, topn=k, exact=exact)
+        answered_exactly = exact or served.vectors.approximate is None
+        return _json({
+            "results": [{"word": w, "score": s} for w, s in found], "exact": answered_exactly,
+        })  # fmt: skip
 
     @app.post("/v1/similarity")
     def similarity(request: Annotated[PairsRequest, Body()]) -> Any:

@@ -14,6 +14,7 @@ from wordspace.errors import ParameterError
 from wordspace.formats import detect_format, load_model
 from wordspace.formats.native import read_meta
 from wordspace.models.fasttext import FastTextModel
+from wordspace.neighbour_index import open_index
 from wordspace.sentences import SentenceEmbedder, sentences_text
 from wordspace.vectors import Vectors
 
@@ -60,6 +61,8 @@ class ServedModel:
         if isinstance(model, FastTextModel) and model.labels is not None:
             predictor = Predictor(model)
         meta = read_meta(path) if fmt == "native" else {}
+        if meta and vectors.approximate is None:
+            vectors.approximate = open_index(path, meta)
         sentences = SentenceEmbedder(model)
         words = SentenceEmbedder(vectors) if sentences.sent2vec else sentences
         return cls(
@@ -89,6 +92,8 @@ class ServedModel:
             document["format_version"] = self.meta["version"]
         if self.predictor is not None:
             document["labels"] = list(self.predictor.label_names)
+        index = self.vectors.approximate
+        document["neighbour_index"] = None if index is None else index.describe()
         return document
 
     def word_vectors(self, words: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
