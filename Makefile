@@ -23,8 +23,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed-runtime
 	@CORPUS="$(CORPUS)" WORDSPACE="$(BIN)/wordspace" bash scripts/demo.sh
 
+# one test process per CPU (most tests wait on a subprocess or compile a kernel on one core);
+# a module's tests stay in one process, so its fixtures are built once
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadscope
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -8,7 +8,7 @@ search breadths, then what each of several processes holds when all serve one sa
 processes, a copy read into each process is not).
 
     python bench/ann_index.py /tmp/enwiki-sg
-    python bench/ann_index.py bench/.cache/synthetic-1000000x300 --libraries usearch
+    python bench/ann_index.py bench/.cache/synthetic-1000000x300 --libraries model
 """
 
 from __future__ import annotations
@@ -134,10 +134,34 @@ def shared_memory(library: str, path: Path, queries_path: Path, args) -> dict:
     return {"load_s": max(loads), "pss": sum(pss)}
 
 
+def model_index(vectors, queries: np.ndarray, truth: np.ndarray, args) -> None:
+    """The model folder's own index (``wordspace index``), through ``Vectors.nearest``."""
+    index = vectors.approximate
+    if index is None:
+        raise SystemExit(f"{args.model} has no neighbour index: run wordspace index first")
+    meta = index.meta
+    for breadth in BREADTHS:
+        vectors.nearest(queries[:10], args.k, exact=False, breadth=breadth)
+        start = time.perf_counter()
+        found = vectors.nearest(queries, args.k, exact=False, breadth=breadth)[0]
+        batch_qps = len(queries) / (time.perf_counter() - start)
+        start = time.perf_counter()
+        for row in queries[: args.single]:
+            vectors.nearest(row[None], args.k, exact=False, breadth=breadth)
+        one = (time.perf_counter() - start) / args.single
+        size = sum(f.stat().st_size for f in index.folder.iterdir()) / 2**20
+        print(f"| model's index ({meta['library']}) | {meta['degree']} | "
+              f"{meta['build_seconds']:.1f} | {size:,.0f} | {breadth} | "
+              f"{recall(found, truth):.3f} | {batch_qps:,.0f} | {one * 1e3:.2f} |",
+              flush=True)  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("model", type=Path, nargs="?", help="a native model folder")
-    parser.add_argument("--libraries", default="faiss,usearch")
+    parser.add_argument(
+        "--libraries", default="faiss,usearch", help="faiss, usearch, model (its own index)"
+    )
     parser.add_argument("--degrees", default="16,32", help="HNSW M / usearch connectivity")
     parser.add_argument("--build-breadth", type=int, default=100, help="efConstruction")
     parser.add_argument("--queries", type=int, default=1000)
@@ -178,6 +202,9 @@ def main() -> None:
         queries_path = Path(scratch) / "queries.npy"
         np.save(queries_path, queries)
         for name in args.libraries.split(","):
+            if name == "model":
+                model_index(vectors, queries, truth, args)
+                continue
             lib = LIBRARIES[name](args.threads)
             bare = shared_memory(name, Path("none"), queries_path, args)
             for degree in (int(d) for d in args.degrees.split(",")):

@@ -8,8 +8,14 @@ against one copy of the model.
 
 The gensim baseline loads ``MODEL_FOLDER`` exported as word2vec binary into each worker
 (``KeyedVectors.load_word2vec_format``), and answers ``/v1/similar`` with ``most_similar``
-and ``/v1/vectors`` by indexing. Clients run in this process (asyncio + httpx) on the same
-machine as the servers, so on 2 cores the figures are a floor of what a server does alone.
+and ``/v1/vectors`` by indexing.
+
+Clients: with ``wrk`` (Debian's package; ``--wrk PATH``) each endpoint is loaded in turn for
+a third of ``--seconds`` by wrk's C event loop (2 threads, ``--clients`` connections, bodies
+drawn from a table of random queries), which costs the 2 cores little; ``/v1/similar`` is
+loaded once exact and once through the model's neighbour index when it has one, and any
+non-2xx answer counts as an error. Without wrk, asyncio + httpx clients run in this process,
+and on 2 cores they take much of the CPU the servers would have.
 """
 
 from __future__ import annotations
@@ -17,7 +23,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
+import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -136,6 +145,82 @@ async def load(port: int, words: list[str], seconds: float, clients: int, most: 
     return {"elapsed": elapsed, "latencies": latencies, "statuses": statuses}
 
 
+WRK_SCRIPT = """
+local bodies = {%s}
+local path = "%s"
+local n = 0
+request = function()
+    n = n + 1
+    return wrk.format("POST", path, {["Content-Type"] = "application/json"},
+                      bodies[(n %% #bodies) + 1])
+end
+"""
+
+
+def _lua_string(text: str) -> str:
+    return "[==[" + text + "]==]"
+
+
+def _bodies(path: str, words: list[str], exact: bool | None, count: int = 4000) -> list[str]:
+    rng = np.random.default_rng(0)
+    if path == "/v1/vectors":
+        return [
+            json.dumps({"words": [str(w) for w in rng.choice(words, 10)]}) for _ in range(count)
+        ]
+    extra = {} if exact is None else {"exact": exact}
+    return [
+        json.dumps({"positive": [str(rng.choice(words))], "k": 10, **extra}) for _ in range(count)
+    ]
+
+
+def _milliseconds(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}[unit]
+
+
+def wrk_load(
+    wrk: str, port: int, path: str, bodies: list[str], seconds: float, clients: int
+) -> dict:
+    """One wrk run against ``path``: requests/s, p50/p99 (ms), non-2xx answers, timeouts."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT % (",".join(map(_lua_string, bodies)), path))
+    try:
+        output = subprocess.run(
+            [wrk, "-t2", f"-c{clients}", f"-d{max(1, round(seconds))}s", "--latency",
+             "--timeout", "60s", "-s", script.name, f"http://127.0.0.1:{port}"],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+    finally:
+        os.unlink(script.name)
+    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.M))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    timeouts = re.search(r"timeout (\d+)", output)
+    return {
+        "rate": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50": _milliseconds(percentiles["50"]), "p99": _milliseconds(percentiles["99"]),
+        "errors": int(errors.group(1)) if errors else 0,
+        "timeouts": int(timeouts.group(1)) if timeouts else 0,
+        "requests": int(re.search(r"(\d+) requests in", output).group(1)),
+    }  # fmt: skip
+
+
+def wrk_rows(name: str, wrk: str, port: int, words: list[str], args, pid: int, indexed: bool):
+    """Load each endpoint in turn; one table row per endpoint."""
+    runs = [("/v1/similar", True if indexed else None, "exact")]
+    if indexed:
+        runs.append(("/v1/similar", False, "neighbour index"))
+    runs.append(("/v1/vectors", None, "10 words"))
+    seconds = args.seconds / len(runs)
+    for path, exact, how in runs:
+        found = wrk_load(wrk, port, path, _bodies(path, words, exact), seconds, args.clients)
+        print(
+            f"| {name} | {path} ({how}) | {found['rate']:,.0f} | {found['p50']:.1f} | "
+            f"{found['p99']:.1f} | {found['requests']:,} | {found['errors'] + found['timeouts']} "
+            f"| {pss_bytes(pid) / 2**20:,.0f} MiB |",
+            flush=True,
+        )
+
+
 def _row(name: str, result: dict, pss: int) -> str:
     parts = [name]
     for path in ("/v1/similar", "/v1/vectors"):
@@ -158,6 +243,7 @@ def main() -> None:
     parser.add_argument("--max-requests", type=int, default=200_000)
     parser.add_argument("--words", type=int, default=50_000, help="query among the N first")
     parser.add_argument("--skip-gensim", action="store_true")
+    parser.add_argument("--wrk", default=shutil.which("wrk"), help="wrk binary [on PATH]")
     args = parser.parse_args()
     vectors = wordspace.load(args.model)
     words = vectors.words[: args.words]
@@ -166,8 +252,13 @@ def main() -> None:
         f"{args.model}: {len(vectors):,} x {vectors.dim} ({model_bytes / 2**20:,.0f} MiB "
         f"of vectors); {args.clients} clients, {args.seconds:.0f} s, {args.workers} workers"
     )
-    print("| server | /v1/similar | /v1/vectors | 5xx or timeouts | servers' PSS |")
-    print("|---|---|---|---|---|")
+    if args.wrk:
+        print("| server | endpoint | req/s | p50 (ms) | p99 (ms) | requests | non-2xx or "
+              "timeouts | servers' PSS |\n|---|---|---|---|---|---|---|---|")  # fmt: skip
+    else:
+        print("| server | /v1/similar | /v1/vectors | 5xx or timeouts | servers' PSS |")
+        print("|---|---|---|---|---|")
+    indexed = vectors.approximate is not None
     env = dict(os.environ)
     port = _free_port()
     command = [
@@ -175,8 +266,11 @@ def main() -> None:
         "--workers", str(args.workers), "--no-access-log", "--preload",
     ]  # fmt: skip
     with server(command, env, port) as process:
-        result = asyncio.run(load(port, words, args.seconds, args.clients, args.max_requests))
-        print(_row("wordspace serve", result, pss_bytes(process.pid)), flush=True)
+        if args.wrk:
+            wrk_rows("wordspace serve", args.wrk, port, words, args, process.pid, indexed)
+        else:
+            result = asyncio.run(load(port, words, args.seconds, args.clients, args.max_requests))
+            print(_row("wordspace serve", result, pss_bytes(process.pid)), flush=True)
     if args.skip_gensim:
         return
     with tempfile.TemporaryDirectory() as folder:
@@ -190,8 +284,14 @@ def main() -> None:
             folder, "--port", str(port), "--workers", str(args.workers), "--no-access-log",
         ]  # fmt: skip
         with server(command, env, port) as process:
-            result = asyncio.run(load(port, words, args.seconds, args.clients, args.max_requests))
-            print(_row("gensim KeyedVectors per worker", result, pss_bytes(process.pid)))
+            name = "gensim KeyedVectors per worker"
+            if args.wrk:
+                wrk_rows(name, args.wrk, port, words, args, process.pid, False)
+            else:
+                result = asyncio.run(
+                    load(port, words, args.seconds, args.clients, args.max_requests)
+                )
+                print(_row(name, result, pss_bytes(process.pid)))
 
 
 if __name__ == "__main__":

@@ -965,11 +965,12 @@ def index_command(
         model, vectors.matrix, vectors.norms, read_meta(model), degree=degree,
         build_breadth=build_breadth, search_breadth=search_breadth, threads=threads,
     )  # fmt: skip
-    recall = sample_recall(vectors, built)
+    recall, sampled = sample_recall(vectors, built)
     size = sum(f.stat().st_size for f in built.folder.iterdir())
     summary = {
         "index": str(built.folder), **built.describe(), "bytes": size,
         "build_seconds": built.meta["build_seconds"], "sample_recall_at_10": recall,
+        "sample_words": sampled,
     }  # fmt: skip
     if as_json:
         _print_json(summary)
@@ -977,7 +978,7 @@ def index_command(
     print(
         f"wrote {built.folder} (faiss HNSW, degree {degree}): {built.rows:,} rows, "
         f"{size / 2**20:,.1f} MiB, {built.meta['build_seconds']:.1f} s; recall@10 against "
-        f"exact search {recall:.3f} (200 frequent words, search breadth {search_breadth})",
+        f"exact search {recall:.3f} ({sampled} frequent words, search breadth {search_breadth})",
         file=sys.stderr,
     )
 

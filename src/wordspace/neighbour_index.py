@@ -169,9 +169,12 @@ def build_index(
     return NeighbourIndex(target, meta)
 
 
-def sample_recall(vectors: Any, index: NeighbourIndex, queries: int = 200, k: int = 10) -> float:
-    """Recall@k of ``index`` against exact search, over ``queries`` rows drawn (seeded) from
-    the 50,000 most frequent: the figure ``wordspace index`` reports."""
+def sample_recall(
+    vectors: Any, index: NeighbourIndex, queries: int = 200, k: int = 10
+) -> tuple[float, int]:
+    """Recall@k of ``index`` against exact search over ``queries`` rows drawn (seeded) from
+    the 50,000 most frequent, and how many were drawn: the figure ``wordspace index``
+    reports."""
     rng = np.random.default_rng(0)
     rows = np.sort(rng.choice(min(len(vectors), 50_000), min(queries, len(vectors)), False))
     units = _unit_block(vectors.matrix[rows], vectors.norms[rows], 0, len(rows))
@@ -179,4 +182,4 @@ def sample_recall(vectors: Any, index: NeighbourIndex, queries: int = 200, k: in
     exact = vectors.nearest(units, k)[0]
     approximate = index.search(units, k)[0]
     pairs = zip(exact.tolist(), approximate.tolist(), strict=True)
-    return sum(len(set(a) & set(b)) for a, b in pairs) / exact.size
+    return sum(len(set(a) & set(b)) for a, b in pairs) / exact.size, len(rows)
