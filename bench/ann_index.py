@@ -140,7 +140,7 @@ def model_index(vectors, queries: np.ndarray, truth: np.ndarray, args) -> None:
     if index is None:
         raise SystemExit(f"{args.model} has no neighbour index: run wordspace index first")
     meta = index.meta
-    for breadth in BREADTHS:
+    for breadth in (int(b) for b in args.breadths.split(",")):
         vectors.nearest(queries[:10], args.k, exact=False, breadth=breadth)
         start = time.perf_counter()
         found = vectors.nearest(queries, args.k, exact=False, breadth=breadth)[0]
@@ -163,6 +163,7 @@ def main() -> None:
         "--libraries", default="faiss,usearch", help="faiss, usearch, model (its own index)"
     )
     parser.add_argument("--degrees", default="16,32", help="HNSW M / usearch connectivity")
+    parser.add_argument("--breadths", default="32,64,128", help="efSearch values tried")
     parser.add_argument("--build-breadth", type=int, default=100, help="efConstruction")
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--frequent", type=int, default=50_000, help="queries drawn from")
@@ -216,7 +217,7 @@ def main() -> None:
                 del built
                 index = lib.load(path)
                 size = path.stat().st_size / 2**20
-                for breadth in BREADTHS:
+                for breadth in (int(b) for b in args.breadths.split(",")):
                     lib.search(index, queries[:10], args.k, breadth)
                     start = time.perf_counter()
                     found = lib.search(index, queries, args.k, breadth)

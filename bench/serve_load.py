@@ -192,7 +192,9 @@ def wrk_load(
         ).stdout  # fmt: skip
     finally:
         os.unlink(script.name)
-    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.M))
+    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", output, re.M))
+    if {"50", "99"} - percentiles.keys():
+        raise SystemExit(f"wrk gave no latency figures:\n{output}")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     timeouts = re.search(r"timeout (\d+)", output)
     return {

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import random
 import signal
 import socket
 import subprocess
@@ -13,9 +15,20 @@ import httpx
 
 
 def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A free loopback port that no other test process (pytest-xdist worker) can pick: each
+    worker draws from its own range below the kernel's ephemeral ports (a probe on port 0 is
+    closed before the server binds, so two workers could pick the same port, and one's
+    client would talk to the other's server)."""
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    first = 20_000 + 500 * (worker % 24)
+    for port in random.Random().sample(range(first, first + 500), 500):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise AssertionError(f"no free port in {first}-{first + 499}")
 
 
 @contextlib.contextmanager

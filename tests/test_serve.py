@@ -77,6 +77,12 @@ def test_similar_analogy_and_similarity_equal_the_library(word_server, word_vect
     assert [r["word"] for r in by_vector["results"]] == [
         w for w, _ in word_vectors.most_similar(word_vectors["war"], topn=3)
     ]
+    common = word_server.post(
+        "/v1/similar", json={"positive": ["city"], "k": 5, "restrict_vocab": 300}
+    ).json()
+    assert [r["word"] for r in common["results"]] == [
+        w for w, _ in word_vectors.most_similar("city", topn=5, restrict_vocab=300)
+    ]
     analogy = word_server.post("/v1/analogy", json={"a": "man", "b": "king", "c": "woman"})
     assert (
         analogy.json()["results"][0]["word"] == word_vectors.analogy("man", "king", "woman")[0][0]
@@ -108,6 +114,7 @@ BAD_REQUESTS = [
     ("/v1/similar", {"positive": ["city"], "k": 1001}, 422, "k must be between"),
     ("/v1/similar", {"positive": ["zzqxq"]}, 404, "'zzqxq' has no vector"),
     ("/v1/similar", {}, 422, "give positive or negative words"),
+    ("/v1/similar", {"positive": ["city"], "restrict_vocab": 0}, 422, "restrict_vocab must be"),
     ("/v1/similar", {"vector": [1.0, 2.0]}, 422, "dimension is 32"),
     ("/v1/similar", {"vector": [0.0] * 32}, 422, "all zeros"),
     ("/v1/similarity", {"pairs": [["city"]]}, 422, "at least 2 items"),

@@ -302,9 +302,11 @@ class Vectors:
         width = min(topn, n)
         return ranked_rows[:, :width], ranked_scores[:, :width]
 
-    def _combine(
+    def query_vector(
         self, positive: Sequence[WordOrVector], negative: Sequence[WordOrVector]
     ) -> tuple[np.ndarray, list[int]]:
+        """The query ``most_similar`` searches with (the sum of the positive unit vectors
+        minus the negative ones) and the vocabulary rows of its input words."""
         query = np.zeros(self.dim, dtype=np.float32)
         used = []
         for sign, items in ((1.0, positive), (-1.0, negative)):
@@ -336,7 +338,7 @@ class Vectors:
         negative = _as_list(negative)
         if not positive and not negative:
             raise ValueError("most_similar needs at least one positive or negative word")
-        query, used = self._combine(positive, negative)
+        query, used = self.query_vector(positive, negative)
         idx, val = self.nearest(
             query[None, :],
             topn,

@@ -33,6 +33,7 @@ from starlette.staticfiles import StaticFiles
 
 from wordspace import __version__
 from wordspace.errors import WordspaceError
+from wordspace.serve.batching import NeighbourBatcher
 from wordspace.serve.limits import Limits
 from wordspace.serve.models import ServedModel
 
@@ -73,6 +74,7 @@ class SimilarRequest(_Strict):
     vector: list[float] | None = None
     k: int = 10
     exact: bool | None = None
+    restrict_vocab: int | None = None
 
 
 class PairsRequest(_Strict):
@@ -200,12 +202,14 @@ def create_app(
     if preload:
         served.touch()
     metrics = Metrics()
+    batcher = NeighbourBatcher(served.vectors)
     app = FastAPI(
         title="wordspace", version=__version__, default_response_class=JSONBytes,
         description=f"Vectors, neighbours, sentence embeddings and predictions of "
         f"{served.name} ({served.kind}).",
     )  # fmt: skip
     app.state.model = served
+    app.state.batcher = batcher
     app.state.limits = limits
 
     @app.middleware("http")
@@ -261,12 +265,20 @@ def create_app(
             positive.append(_vector(request.vector, served.dim))
         if not positive and not negative:
             raise RequestError(422, "give positive or negative words, or a vector")
-        exact = request.exact if request.exact is not None else served.vectors.approximate is None
-        found = served.vectors.most_similar(positive, negative, topn=k, exact=exact)
-        answered_exactly = exact or served.vectors.approximate is None
-        return _json({
-            "results": [{"word": w, "score": s} for w, s in found], "exact": answered_exactly,
-        })  # fmt: skip
+        restrict = request.restrict_vocab
+        if restrict is not None and restrict < 1:
+            raise RequestError(422, f"restrict_vocab must be at least 1, got {restrict}")
+        vectors = served.vectors
+        exact = request.exact if request.exact is not None else vectors.approximate is None
+        exact = exact or vectors.approximate is None or restrict is not None
+        if restrict is None:
+            query, used = vectors.query_vector(positive, negative)
+            rows, scores = batcher.nearest(query, k, used, exact)
+            pairs = zip(rows.tolist(), scores.tolist(), strict=True)
+            found = [(vectors.vocab.word(r), s) for r, s in pairs if r >= 0]
+        else:
+            found = vectors.most_similar(positive, negative, topn=k, restrict_vocab=restrict)
+        return _json({"results": [{"word": w, "score": s} for w, s in found], "exact": exact})
 
     @app.post("/v1/similarity")
     def similarity(request: Annotated[PairsRequest, Body()]) -> Any:

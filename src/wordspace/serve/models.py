@@ -121,14 +121,21 @@ class ServedModel:
         return [[{"label": lab, "probability": p} for lab, p in line] for line in answers]
 
     def touch(self) -> int:
-        """Read every page of the model's arrays once (``--preload``), so that the first
-        requests do not wait for the disk; returns the bytes read."""
+        """Read every page of the model's arrays and of its neighbour index once
+        (``--preload``), so that the first requests do not wait for the disk; returns the
+        bytes read."""
         arrays = [self.vectors.matrix]
         if self.vectors.ngrams is not None:
             arrays.append(self.vectors.ngrams.vectors)
         if isinstance(self.model, FastTextModel):
             arrays += [self.model.input, self.model.output]
         total = 0
+        index = self.vectors.approximate
+        if index is not None:
+            for path in sorted(index.folder.iterdir()):
+                with open(path, "rb") as stream:
+                    while block := stream.read(_TOUCH_BLOCK):
+                        total += len(block)
         for array in arrays:
             flat = np.asarray(array).reshape(-1)
             step = max(1, _TOUCH_BLOCK // max(flat.itemsize, 1))

@@ -13,6 +13,9 @@ const SUGGEST_DELAY_MS = 120;
 const SUGGESTIONS = 10;
 const ANALOGY_ANSWERS = 5;
 const SENTENCE_NEIGHBOURS = 6;
+/** A sentence's nearest words are looked for among this many most frequent words (rare
+ * words are the noisiest vectors). */
+const SENTENCE_VOCABULARY = 50000;
 
 const $ = (selector) => document.querySelector(selector);
 const state = { exploring: 0, suggesting: 0, suggestTimer: 0 };
@@ -259,7 +262,8 @@ async function embedSentences(form) {
       shown.push(element("p", {}, [quoted, " holds no word the model knows"]));
       continue;
     }
-    const { results } = await api("v1/similar", { vector: vectors[i], k: SENTENCE_NEIGHBOURS });
+    const { results } = await api("v1/similar",
+      { vector: vectors[i], k: SENTENCE_NEIGHBOURS, restrict_vocab: SENTENCE_VOCABULARY });
     shown.push(element("p", { class: "near" }, [quoted, ` (norm ${norms[i].toFixed(2)}) is near `,
       ...results.map((r) => wordButton(r.word))]));
   }
