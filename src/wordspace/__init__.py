@@ -22,6 +22,7 @@ from wordspace.models.classifier import Classifier
 from wordspace.models.sent2vec import Sent2Vec
 from wordspace.models.subword import FastText
 from wordspace.models.word2vec import Word2Vec
+from wordspace.text.phrases import Phrases
 from wordspace.training import Progress
 from wordspace.vectors import Vectors
 
@@ -36,6 +37,7 @@ __all__ = [
     "NotFittedError",
     "OutputError",
     "ParameterError",
+    "Phrases",
     "Progress",
     "Sent2Vec",
     "TrainingDivergedError",

@@ -46,11 +46,12 @@ from wordspace.formats import convert as convert_model
 from wordspace.formats.native import json_safe, read_meta
 from wordspace.jsonl import LABELS_KEY, PROBABILITIES_KEY, predict_jsonl
 from wordspace.matrices import export_matrix, matrix_format
+from wordspace.memory import available_cpus
 from wordspace.models.classifier import Classifier, ValidationScore
 from wordspace.models.fasttext import FastTextModel
 from wordspace.models.sent2vec import Sent2Vec
 from wordspace.models.subword import FastText
-from wordspace.models.word2vec import Word2Vec, available_cpus
+from wordspace.models.word2vec import Word2Vec
 from wordspace.names import (
     ANALOGY_METHODS,
     FORMATS,
@@ -76,6 +77,13 @@ from wordspace.sentences import SentenceEmbedder, embed_stream, format_vectors
 from wordspace.serve.limits import Limits
 from wordspace.serve.runner import serve as serve_model
 from wordspace.sts import evaluate_sts
+from wordspace.text.phrases import (
+    DEFAULT_MAX_PAIRS,
+    SCORINGS,
+    Phrases,
+    write_corpus,
+    write_text,
+)
 from wordspace.text.sources import resolve_sources
 
 DEBUG_ENV = "WORDSPACE_DEBUG"
@@ -389,6 +397,14 @@ def train(
             metavar="NAME",
         ),
     ] = None,
+    phrases: Annotated[
+        int | None,
+        typer.Option(
+            help="skipgram/cbow: first join phrases (as the phrases command, its defaults) in "
+            "this many passes, and learn vectors for them too.",
+            metavar="PASSES",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
@@ -410,6 +426,8 @@ def train(
     diverges (the loss becomes NaN, as a too large --lr makes it) stops and saves nothing.
     """
     check_output(output, folder=True)
+    if phrases is not None and architecture.value in ("supervised", "sent2vec"):
+        raise ParameterError("--phrases is for skipgram and cbow training")
     if architecture.value == "sent2vec":
         given = {
             "dim": dim, "lr": lr, "epochs": epochs, "min_count": min_count,
@@ -521,6 +539,7 @@ def train(
             cbow_mean=cbow_mean,
             kernel=kernel.value,
             shuffle=shuffle,
+            phrases=phrases,
         )
     reporter = progress_reporter(quiet)
     try:
@@ -701,6 +720,114 @@ def eval_sts(
         f"{pairs.name}: Spearman {result.spearman:.4f}, Pearson {result.pearson:.4f} over "
         f"{result.pairs} pairs ({result.zero_pairs} with a sentence without known words)"
     )
+
+
+PhraseScoring = _choices("PhraseScoring", SCORINGS)
+
+
+@app.command(cls=_Command)
+def phrases(
+    input: Annotated[
+        str,
+        typer.Argument(
+            help="Text to rewrite: a file (.gz .bz2 .xz .zst), a folder, a glob, or - for stdin.",
+            metavar="INPUT",
+        ),
+    ],
+    output: Annotated[str, typer.Option("--output", "-o", help="The phrased text (- for stdout).")],
+    min_count: Annotated[int, typer.Option(help="Never join pairs or words rarer.")] = 5,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            help="Join pairs scoring above this in the last pass; each earlier pass doubles "
+            "it (word2vec scoring). npmi: in [-1, 1], every pass.",
+            show_default="100; npmi 0.5",
+        ),
+    ] = None,
+    delta: Annotated[
+        float | None,
+        typer.Option(help="Discount of each pair's count.", show_default="--min-count"),
+    ] = None,
+    passes: Annotated[
+        int, typer.Option(help="Rounds of joining (phrases of up to 2**passes words).")
+    ] = 2,
+    scoring: Annotated[
+        PhraseScoring, typer.Option(help="word2vec (the paper's) or npmi.")
+    ] = PhraseScoring.word2vec,  # type: ignore[attr-defined]
+    delimiter: Annotated[str, typer.Option(help="What joins a phrase's words.")] = "_",
+    save_phrases: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write the phrase table (tab-separated, with scores).", metavar="FILE"
+        ),
+    ] = None,
+    max_pairs: Annotated[
+        int, typer.Option(help="Distinct pairs counted before rare ones are pruned.")
+    ] = DEFAULT_MAX_PAIRS,
+    workers: Annotated[
+        int | None, typer.Option(help="Threads, at most the CPUs.", show_default="all CPUs")
+    ] = None,
+    force: ForceFlag = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Find phrases as word2vec's word2phrase does ("new york" -> "new_york") and write
+    the text with them joined, line for line.
+
+    Each pass scores every pair of adjacent words, (count(ab) - delta) / count(a) /
+    count(b) * words, and joins those above the threshold; the next pass joins phrases
+    into longer ones. With --passes 1 the output equals word2phrase's on the same options.
+    """
+    with _notes():
+        finder = Phrases(
+            min_count=min_count, threshold=threshold, delta=delta, passes=passes,
+            scoring=scoring.value, delimiter=delimiter, max_pairs=max_pairs, workers=workers,
+        )  # fmt: skip
+    if output != "-":
+        check_output(output, folder=False, force=force)
+    if save_phrases is not None:
+        if output != "-" and Path(output).resolve() == save_phrases.resolve():
+            raise ParameterError("--save-phrases must name another file than --output")
+        check_output(save_phrases, folder=False, force=force)
+    began = time.perf_counter()
+    stream = finder.learn(input)
+    learned = time.perf_counter()
+    to_stdout = output == "-"
+    threads = finder.workers
+    if to_stdout:
+        size = write_text(stream, sys.stdout.buffer, threads)
+    else:
+        size = write_corpus(stream, output, threads)
+    if save_phrases is not None:
+        finder.save(save_phrases)
+    table = finder.table
+    assert table is not None
+    figures = {
+        "output": output, "phrases": len(table), "lines": stream.n_lines,
+        "tokens_in": finder.reports[0].tokens_before, "tokens_out": len(stream.ids),
+        "bytes_written": size, "learn_seconds": round(learned - began, 3),
+        "seconds": round(time.perf_counter() - began, 3),
+        "passes": [vars(report) for report in finder.reports],
+    }  # fmt: skip
+    if as_json:
+        _print_json(figures)
+    elif not quiet:
+        for report in finder.reports:
+            pruned = (
+                f", pairs seen at most {report.pruned_at_most} times pruned"
+                if report.pruned_at_most
+                else ""
+            )
+            print(
+                f"pass {report.pass_number} (threshold {report.threshold:g}): "
+                f"{report.pairs:,} distinct pairs{pruned}; {report.phrases:,} phrases, "
+                f"{report.tokens_before:,} -> {report.tokens_after:,} tokens",
+                file=sys.stderr,
+            )
+        print(
+            f"wrote {output} ({stream.n_lines:,} lines) in {figures['seconds']:.1f} s",
+            file=sys.stderr,
+        )
 
 
 @app.command(cls=_Command)

@@ -152,6 +152,13 @@ class Vocabulary:
         _lookup_many(self.slots, self.blob, self.offsets, keys, key_offsets, out)
         return out
 
+    def indices_of_bytes(self, keys: np.ndarray, key_offsets: np.ndarray) -> np.ndarray:
+        """Positions of the words ``keys[key_offsets[i]:key_offsets[i + 1]]`` (UTF-8 bytes
+        already in one blob; -1 for each unknown one)."""
+        out = np.empty(len(key_offsets) - 1, dtype=np.int64)
+        _lookup_many(self.slots, self.blob, self.offsets, keys, key_offsets, out)
+        return out
+
     def with_prefix(self, prefix: str, limit: int) -> np.ndarray:
         """Indices of the (at most ``limit``) most frequent words starting with ``prefix``,
         most frequent first: one pass over the word bytes, no sorted copy kept."""

@@ -32,7 +32,8 @@ LINE_NO = 6
 FIRST_INVALID_LINE = 7
 LINE_OPEN = 8
 ORDER_BASE = 9
-STATE_SIZE = 10
+KEEP_BLANK = 10
+STATE_SIZE = 11
 
 # Statuses.
 DONE = 0
@@ -135,7 +136,10 @@ def scan(
     When ``final`` is false a token touching ``end`` may continue in the next block, so
     scanning stops before it and ``state[POS]`` says where the unread rest begins. A new
     type's ``first_seen`` is ``state[ORDER_BASE]`` plus its position in ``out_ids``, so that
-    types found by several scanners can be put in order of first occurrence.
+    types found by several scanners can be put in order of first occurrence. With
+    ``state[KEEP_BLANK]`` set every line end is recorded, so blank lines are kept as empty
+    lines (phrase detection rewrites a corpus line for line); otherwise only lines with
+    tokens are.
     """
     pos = state[POS]
     n_types = state[N_TYPES]
@@ -144,6 +148,7 @@ def scan(
     n_lines = state[N_LINES]
     line_open = state[LINE_OPEN]
     line_no = state[LINE_NO]
+    keep_blank = state[KEEP_BLANK]
     status = DONE
     scratch = np.empty(0, dtype=np.uint8)
     max_types = len(counts)
@@ -153,7 +158,7 @@ def scan(
             pos += 1
             continue
         if c == LINE_END:
-            if line_open:
+            if line_open or keep_blank:
                 if n_lines >= len(out_line_ends):
                     status = GROW_LINES
                     break

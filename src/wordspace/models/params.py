@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable
 
 import numpy as np
 
 from wordspace.errors import ParameterError
+from wordspace.memory import available_cpus
 
 
 def _is_int(value: object) -> bool:
@@ -69,3 +71,19 @@ def one_of(name: str, value: object, allowed: Iterable[str]) -> str:
         choices = ", ".join(repr(a) for a in allowed)
         raise ParameterError(f"{name} must be one of {choices}, got {value!r}")
     return value  # type: ignore[return-value]
+
+
+def bounded_workers(workers: int | None) -> int:
+    """The number of training threads: ``workers`` (default: every CPU available), capped at
+    the CPUs available with a warning, since more threads than CPUs only adds contention."""
+    cpus = available_cpus()
+    if workers is None:
+        return cpus
+    workers = positive_int("workers", workers)
+    if workers > cpus:
+        warnings.warn(
+            f"workers={workers:,} is more than the {cpus} CPUs available; using {cpus}",
+            stacklevel=3,
+        )
+        return cpus
+    return workers

@@ -222,9 +222,7 @@ class FastText(Word2Vec):
         refused."""
         if not include_output:
             raise ParameterError("a subword model is saved with its output rows")
-        save_native(
-            self.fasttext_model, path, config=self.get_params(), training=self.training_info()
-        )
+        save_native(self.fasttext_model, path, config=self.config(), training=self.training_info())
 
 
 def _nonzero_buckets(model: FastTextModel, block: int = 1 << 16) -> np.ndarray:

@@ -21,10 +21,12 @@ from wordspace.kernels.engine import LossTables
 from wordspace.kernels.word2vec import Chunk, Schedule, Sentences, Weights, train_chunk
 from wordspace.losses import prepare_loss
 from wordspace.matrices import MatrixExport, NamedRows, word_model_rows
-from wordspace.memory import available_cpus, ensure_available
+from wordspace.memory import ensure_available
 from wordspace.models import params as p
 from wordspace.models.continued import InitModel, Start, load_start, merge_start, model_dim
+from wordspace.models.params import bounded_workers
 from wordspace.names import ARCHITECTURES, KERNELS, WORD_LOSSES
+from wordspace.text.phrases import Phrases, phrase_finder, read_phrased_corpus
 from wordspace.text.reader import CorpusInput, read_corpus
 from wordspace.training import (
     Diverged,
@@ -51,22 +53,6 @@ MAX_SEED = 2**64 - 1
 """Bounds of the parameters that size memory or time: far above any useful value, they
 turn a typo (``--dim 10000000``, ``--epochs 4294967296``) into one clear error instead of
 hours of work or an allocation the machine cannot make."""
-
-
-def bounded_workers(workers: int | None) -> int:
-    """The number of training threads: ``workers`` (default: every CPU available), capped at
-    the CPUs available with a warning, since more threads than CPUs only adds contention."""
-    cpus = available_cpus()
-    if workers is None:
-        return cpus
-    workers = p.positive_int("workers", workers)
-    if workers > cpus:
-        warnings.warn(
-            f"workers={workers:,} is more than the {cpus} CPUs available; using {cpus}",
-            stacklevel=3,
-        )
-        return cpus
-    return workers
 
 
 def kernel_seed(seed: int) -> int:
@@ -135,6 +121,7 @@ class Word2Vec(MatrixExport):
         kernel: str = "fast",
         shuffle: bool = True,
         max_sentence_length: int = MAX_SENTENCE_LENGTH,
+        phrases: Phrases | int | None = None,
     ) -> None:
         self.architecture = p.one_of("architecture", architecture, ARCHITECTURES)
         self.dim = p.positive_int("dim", dim, MAX_DIM)
@@ -168,10 +155,16 @@ class Word2Vec(MatrixExport):
         self.kernel = p.one_of("kernel", kernel, KERNELS)
         self.shuffle = p.boolean("shuffle", shuffle)
         self.max_sentence_length = p.positive_int("max_sentence_length", max_sentence_length)
+        self.phrases = phrase_finder(phrases, self.workers)
         self._vectors: Vectors | None = None
         self.output_weights: np.ndarray | None = None
         self.training: TrainingSummary | None = None
         self.read_stats: ReadStats | None = None
+
+    def _read_phrased(self, corpus: CorpusInput, **reading: Any):
+        """``read_corpus`` of the corpus rewritten with the phrases learned from it."""
+        assert self.phrases is not None
+        return read_phrased_corpus(corpus, self.phrases, **reading)
 
     def _default_lr(self) -> float:
         return DEFAULT_LR[self.architecture]
@@ -197,7 +190,13 @@ class Word2Vec(MatrixExport):
             "kernel": self.kernel,
             "shuffle": self.shuffle,
             "max_sentence_length": self.max_sentence_length,
+            "phrases": self.phrases,
         }
+
+    def config(self) -> dict[str, Any]:
+        """The hyperparameters as a saved model's meta.json holds them."""
+        phrases = None if self.phrases is None else self.phrases.settings()
+        return self.get_params() | {"phrases": phrases}
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
@@ -235,7 +234,7 @@ class Word2Vec(MatrixExport):
         start_model = None if init is None else load_start(init)
         if start_model is not None:
             self._check_start(start_model)
-        vocab, encoded, stats = read_corpus(
+        vocab, encoded, stats = (read_corpus if self.phrases is None else self._read_phrased)(
             corpus,
             min_count=self.min_count,
             max_vocab_size=self.max_vocab_size,
@@ -395,7 +394,7 @@ class Word2Vec(MatrixExport):
             self.vectors,
             path,
             kind="word2vec",
-            config=self.get_params(),
+            config=self.config(),
             training=self.training_info(),
             extra_arrays=extra,
         )

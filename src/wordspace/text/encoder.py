@@ -141,8 +141,11 @@ class _ScannedBlock:
 class CorpusEncoder:
     """Accumulates token counts and type ids over any number of sources."""
 
-    def __init__(self, byte_classes: np.ndarray = TEXT_CLASSES, threads: int = 1) -> None:
+    def __init__(
+        self, byte_classes: np.ndarray = TEXT_CLASSES, threads: int = 1, keep_blank: bool = False
+    ) -> None:
         self.byte_classes = byte_classes
+        self.keep_blank = keep_blank
         self.threads = min(max(1, threads), MAX_SCAN_THREADS)
         self._tables = [_TypeTable() for _ in range(self.threads)]
         self._free_tables: SimpleQueue[int] = SimpleQueue()
@@ -166,6 +169,7 @@ class CorpusEncoder:
             state[k.N_TYPES] = table.n_types
             state[k.ARENA_USED] = table.arena_used
             state[k.LINE_OPEN] = line_open
+            state[k.KEEP_BLANK] = self.keep_blank
             state[k.FIRST_INVALID_LINE] = -1
             state[k.ORDER_BASE] = index << _ORDER_SHIFT
             ids = np.empty(end // 2 + 1, dtype=np.int32)
@@ -364,6 +368,38 @@ class CorpusEncoder:
             int(counts[kept_labels].sum()),
         )  # fmt: skip
         return vocab, label_vocab, corpus
+
+    def finish_stream(self) -> tuple[Vocabulary, np.ndarray, np.ndarray]:
+        """The whole input as it stands, for tools that rewrite a corpus (phrase detection):
+        every token type in order of first occurrence with its count, the tokens as type ids
+        (int32, in input order) and the start of every line (line i is
+        ``ids[starts[i]:starts[i + 1]]``; blank lines included when the encoder keeps them).
+
+        The scanned blocks are released as they are encoded, so the encoder must not be fed
+        again.
+        """
+        table = self._merged()
+        n = table.n_types
+        order = np.argsort(table.first_seen[:n], kind="stable")
+        rank = np.empty(n, dtype=np.int32)
+        rank[order] = np.arange(n, dtype=np.int32)
+        blob, offsets = gather_ranges(
+            table.arena, table.type_offsets[order], table.type_offsets[order + 1]
+        )
+        types = Vocabulary(blob, offsets, table.counts[order].copy())
+        assert self._mappings is not None
+        remaps = [rank[mapping] for mapping in self._mappings]
+        blocks = self._collect()
+        ids = np.empty(sum(block.n_ids for block in blocks), dtype=np.int32)
+        starts = np.zeros(sum(len(block.line_ends) for block in blocks) + 1, dtype=np.int64)
+        written = lines = 0
+        for block in blocks:
+            np.take(remaps[block.table], block.ids, out=ids[written : written + block.n_ids])
+            starts[lines + 1 : lines + 1 + len(block.line_ends)] = block.line_ends + written
+            written += block.n_ids
+            lines += len(block.line_ends)
+            block.ids = block.ids[:0]
+        return types, ids, starts
 
     def label_types(self, label_prefix: str) -> np.ndarray:
         """Which token types (bool per type, in the order of :meth:`type_counts`) are labels:

@@ -58,25 +58,28 @@ def _failure(source: Source, exc: Exception) -> str:
     return f"cannot read ({reason or type(exc).__name__})"
 
 
-def _scanned(corpus: CorpusInput, threads: int) -> tuple[CorpusEncoder, str]:
-    """Scan the whole input: the encoder holding its types and blocks, and its name."""
+def scanned(
+    corpus: CorpusInput, threads: int, keep_blank: bool = False
+) -> tuple[CorpusEncoder, str]:
+    """Scan the whole input: the encoder holding its types and blocks, and its name. With
+    ``keep_blank`` blank lines are kept as empty lines."""
     if _is_path_input(corpus):
         sources = resolve_sources(corpus)  # type: ignore[arg-type]
         name = describe(sources)
-        encoder = CorpusEncoder(TEXT_CLASSES, threads)
+        encoder = CorpusEncoder(TEXT_CLASSES, threads, keep_blank)
         for source in sources:
             _read_source(encoder, source)
     else:
         name = "<corpus iterable>"
         classes, blocks = sentence_blocks(corpus)
-        encoder = CorpusEncoder(classes, threads)
+        encoder = CorpusEncoder(classes, threads, keep_blank)
         encoder.feed_blocks(blocks, name)
     if encoder.raw_tokens == 0:
         raise InputError(f"{name}: no text to train on (the input holds no tokens)")
     return encoder, name
 
 
-def _empty_vocabulary(name: str, counts: np.ndarray, min_count: int) -> InputError:
+def empty_vocabulary(name: str, counts: np.ndarray, min_count: int) -> InputError:
     """The error for a vocabulary left empty by ``min_count`` (``counts``: the word types')."""
     most = f"{int(counts.max()):,}" if len(counts) else "0"
     return InputError(
@@ -108,12 +111,12 @@ def read_corpus(
             f"max_sentence_length={max_sentence_length} must be at least 1, or None to keep "
             "lines whole"
         )
-    encoder, name = _scanned(corpus, threads)
+    encoder, name = scanned(corpus, threads)
     stats = encoder.stats(name)
     counts = encoder.type_counts()
     vocab, encoded = encoder.finish(min_count, max_vocab_size, max_sentence_length)
     if len(vocab) == 0:
-        raise _empty_vocabulary(name, counts, min_count)
+        raise empty_vocabulary(name, counts, min_count)
     return vocab, encoded, stats
 
 
@@ -156,7 +159,7 @@ def read_labelled_corpus(
             f"label_prefix={label_prefix!r} must be a non-empty string without whitespace "
             "(fastText's is '__label__')"
         )
-    encoder, name = _scanned(corpus, threads)
+    encoder, name = scanned(corpus, threads)
     stats = encoder.stats(name)
     vocab, labels, encoded = encoder.finish_labelled(
         min_count, max_vocab_size, label_prefix, min_label_count
@@ -169,5 +172,5 @@ def read_labelled_corpus(
         )
     if len(vocab) == 0:
         word_counts = encoder.type_counts()[~encoder.label_types(label_prefix)]
-        raise _empty_vocabulary(name, word_counts, min_count)
+        raise empty_vocabulary(name, word_counts, min_count)
     return LabelledCorpus(vocab, labels, encoded, stats)
