@@ -116,7 +116,9 @@ def test_count_pairs_counts_every_adjacent_pair_on_any_number_of_threads():
     for threads in (1, 2):
         keys, counts, pruned = count_pairs(ids, 10**9, threads)
         assert pruned == 0 and np.all(np.diff(keys.astype(np.float64)) > 0)
-        got = {(int(k >> 32), int(k & 0xFFFFFFFF)): int(c) for k, c in zip(keys, counts)}
+        got = {
+            (int(k >> 32), int(k & 0xFFFFFFFF)): int(c) for k, c in zip(keys, counts, strict=True)
+        }
         assert got == expected
 
 
@@ -124,7 +126,7 @@ def test_pruning_bounds_the_table_and_drops_only_rare_pairs():
     rng = np.random.default_rng(4)
     zipf = np.minimum(rng.zipf(1.3, size=300_000), 5000).astype(np.int32)
     full_keys, full_counts, _ = count_pairs(zipf, 10**9, 1)
-    keys, counts, pruned = count_pairs(zipf, 2000, 1)
+    keys, _, pruned = count_pairs(zipf, 2000, 1)
     assert len(keys) <= 2000 and pruned >= 1
     survivors = np.isin(full_keys, keys)
     assert full_counts[~survivors].max() <= full_counts[survivors].max()
@@ -158,11 +160,13 @@ def test_table_round_trips_and_transform_joins_new_text(slice_and_reference, tmp
     loaded = Phrases.load(tmp_path / "phrases.tsv")
     assert loaded.export_phrases() == pytest.approx(phrases.export_phrases())
     assert loaded.thresholds == [200.0, 100.0] and loaded.delimiter == "_"
-    sentence = "he moved to the united states in 1990".split()
+    sentence = ["he", "moved", "to", "the", "united", "states", "in", "1990"]
     assert "united_states" in loaded.transform(sentence)
     assert loaded.transform(" ".join(sentence)) == " ".join(loaded.transform(sentence))
     assert loaded[[sentence, [], ["zzqx", "united", "states"]]] == [
-        loaded.transform(sentence), [], ["zzqx", "united_states"]
+        loaded.transform(sentence),
+        [],
+        ["zzqx", "united_states"],
     ]
 
 
@@ -198,7 +202,7 @@ def test_unfitted_transform_and_bad_table_are_refused(tmp_path):
         Phrases().transform(["a"])
     bad = tmp_path / "bad.tsv"
     bad.write_text("phrase\tleft\n")
-    with pytest.raises(ModelFileError, match="bad.tsv:1: not a phrase table"):
+    with pytest.raises(ModelFileError, match=r"bad\.tsv:1: not a phrase table"):
         Phrases.load(bad)
 
 
