@@ -230,3 +230,10 @@ def test_cli_writes_text_and_table_and_refuses_to_overwrite(tmp_path):
     assert not (tmp_path / "x.txt").exists()
     npmi = wordspace("phrases", source, "-o", "-", "--scoring", "npmi", "--threshold", "3")
     assert npmi.returncode == 2 and "outside [-1, 1]" in npmi.stderr
+
+
+def test_training_refuses_a_phrases_option_that_is_neither_passes_nor_phrases():
+    with pytest.raises(ParameterError, match="phrases must be a number of passes"):
+        Word2Vec(phrases="yes")
+    with pytest.raises(ParameterError, match="passes"):
+        Word2Vec(phrases=0)
