@@ -170,11 +170,20 @@ def test_table_round_trips_and_transform_joins_new_text(slice_and_reference, tmp
     ]
 
 
-def test_training_with_phrases_learns_vectors_for_them(enwiki_lines):
+def test_training_with_phrases_learns_vectors_for_them_and_saves_the_table(enwiki_lines, tmp_path):
     model = Word2Vec(dim=16, epochs=1, min_count=5, workers=2, phrases=2)
     model.fit(str(enwiki_lines(20_000)))
     assert "united_states" in model.vectors.vocab
     assert model.config()["phrases"]["thresholds"] == [200.0, 100.0]
+    model.save(tmp_path / "model")
+    stored = Phrases.load(tmp_path / "model")
+    assert stored.export_phrases() == model.phrases.export_phrases()
+    text = ["the", "united", "states", "and", "new", "york"]
+    assert stored.transform(text) == model.phrases.transform(text)
+    plain = Word2Vec(dim=8, epochs=1, workers=1).fit([["a", "b"]] * 10)
+    plain.save(tmp_path / "plain")
+    with pytest.raises(ModelFileError, match="holds no phrase table"):
+        Phrases.load(tmp_path / "plain")
 
 
 @pytest.mark.parametrize(

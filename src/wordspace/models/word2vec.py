@@ -26,7 +26,7 @@ from wordspace.models import params as p
 from wordspace.models.continued import InitModel, Start, load_start, merge_start, model_dim
 from wordspace.models.params import bounded_workers
 from wordspace.names import ARCHITECTURES, KERNELS, WORD_LOSSES
-from wordspace.text.phrases import Phrases, phrase_finder, read_phrased_corpus
+from wordspace.text.phrases import Phrases, phrase_finder, read_phrased_corpus, table_arrays
 from wordspace.text.reader import CorpusInput, read_corpus
 from wordspace.training import (
     Diverged,
@@ -388,8 +388,11 @@ class Word2Vec(MatrixExport):
 
     def save(self, path: str | os.PathLike, *, include_output: bool = True) -> None:
         """Save the model natively (a folder): vectors, vocabulary, configuration, training
-        figures and, unless ``include_output=False``, the output weights."""
+        figures, unless ``include_output=False`` the output weights, and the phrase table
+        when trained with ``phrases`` (``Phrases.load(path)`` reads it back)."""
         extra = {"output": self.output_weights} if include_output else {}
+        if self.phrases is not None and self.phrases.table is not None:
+            extra |= table_arrays(self.phrases.table)
         save_vectors(
             self.vectors,
             path,

@@ -41,6 +41,7 @@ import numpy as np
 from wordspace.corpus import Corpus, ReadStats
 from wordspace.errors import InputError, ModelFileError, NotFittedError, ParameterError
 from wordspace.fileio import atomic_file
+from wordspace.formats.native import load_array, read_meta
 from wordspace.hashing import table_capacity
 from wordspace.kernels import phrases as kp
 from wordspace.kernels.numtext import gather_ranges
@@ -405,8 +406,9 @@ class Phrases:
 
     @classmethod
     def load(cls, path: str | os.PathLike, workers: int | None = None) -> Phrases:
-        """Phrases from a table ``save`` (or ``wordspace phrases --save-phrases``) wrote."""
-        table = read_table(path)
+        """Phrases from a table ``save`` (or ``wordspace phrases --save-phrases``) wrote, or
+        from a native model trained with ``phrases=`` (which stores its table)."""
+        table = table_from_model(path) if Path(path).is_dir() else read_table(path)
         s = table.settings
         phrases = cls(
             min_count=int(s["min_count"]), threshold=list(s["thresholds"]),
@@ -689,6 +691,59 @@ def write_table(table: PhraseTable, path: str | os.PathLike) -> None:
     ]  # fmt: skip
     with atomic_file(path) as out:
         out.write(("\n".join(lines) + "\n").encode("utf-8", "surrogatepass"))
+
+
+PHRASE_ARRAYS = (
+    "phrase_strings",
+    "phrase_offsets",
+    "phrase_rows",
+    "phrase_scores",
+    "phrase_counts",
+)
+"""The arrays a native model trained with phrases stores its phrase table in."""
+
+
+def table_arrays(table: PhraseTable) -> dict[str, np.ndarray]:
+    """The phrase table as a native model's arrays (``PHRASE_ARRAYS``)."""
+    rows = np.stack([table.left, table.right, table.phrase, table.passes]).T.astype(np.int64)
+    return dict(
+        zip(
+            PHRASE_ARRAYS,
+            (table.strings.blob, table.strings.offsets, rows, table.score, table.count),
+            strict=True,
+        )
+    )
+
+
+def table_from_model(path: str | os.PathLike) -> PhraseTable:
+    """The phrase table a native model folder stores (see ``table_arrays``), checked."""
+    meta = read_meta(path)
+    settings = (meta.get("config") or {}).get("phrases")
+    if not settings or "phrase_rows" not in meta["arrays"]:
+        raise ModelFileError(
+            f"{path}: holds no phrase table (train it with --phrases, or load a table that "
+            "`wordspace phrases --save-phrases` wrote)"
+        )
+    blob, offsets, rows, score, count = (
+        load_array(path, meta, name, mmap=False, verify=True) for name in PHRASE_ARRAYS
+    )
+    n_strings = len(offsets) - 1
+    if (
+        rows.ndim != 2
+        or rows.shape[1] != 4
+        or len(score) != len(rows)
+        or len(count) != len(rows)
+        or (len(rows) and (rows[:, :3].min() < 0 or rows[:, :3].max() >= n_strings))
+        or n_strings < 0
+        or offsets[-1] != len(blob)
+    ):
+        raise ModelFileError(f"{path}: its phrase table arrays do not fit together")
+    return PhraseTable(
+        strings=Vocabulary(blob, offsets, np.zeros(n_strings, np.int64)),
+        left=rows[:, 0].astype(np.int32), right=rows[:, 1].astype(np.int32),
+        phrase=rows[:, 2].astype(np.int32), score=score.astype(np.float64),
+        count=count.astype(np.int64), passes=rows[:, 3].astype(np.int16), settings=settings,
+    )  # fmt: skip
 
 
 _SETTING_TYPES = {
