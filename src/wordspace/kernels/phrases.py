@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from wordspace.hashing import fmix64
+from wordspace.hashing import bytes_equal, fmix64
 from wordspace.vocab import lookup
 
 _LOW = np.uint64(0xFFFFFFFF)
@@ -102,12 +102,7 @@ def delimited(blob, offsets, delimiter, out):
     for t in range(len(offsets) - 1):
         out[t] = False
         for p in range(offsets[t], offsets[t + 1] - d + 1):
-            same = True
-            for q in range(d):
-                if blob[p + q] != delimiter[q]:
-                    same = False
-                    break
-            if same:
+            if bytes_equal(blob, p, p + d, delimiter, 0, d):
                 out[t] = True
                 break
 
@@ -120,12 +115,7 @@ def _split_sum(slots, blob, offsets, text, start, end, delimiter, keys, counts):
     d = len(delimiter)
     total = 0
     for p in range(start + 1, end - d):
-        same = True
-        for q in range(d):
-            if text[p + q] != delimiter[q]:
-                same = False
-                break
-        if not same:
+        if not bytes_equal(text, p, p + d, delimiter, 0, d):
             continue
         left = lookup(slots, blob, offsets, text, start, p)
         if left < 0:
@@ -335,12 +325,7 @@ def plain_split_pairs(slots, blob, offsets, delimiter, with_delimiter, has_delim
         out[j] = -1
         start, end = offsets[t], offsets[t + 1]
         for p in range(start + 1, end - d):
-            same = True
-            for q in range(d):
-                if blob[p + q] != delimiter[q]:
-                    same = False
-                    break
-            if not same:
+            if not bytes_equal(blob, p, p + d, delimiter, 0, d):
                 continue
             left = lookup(slots, blob, offsets, blob, start, p)
             right = lookup(slots, blob, offsets, blob, p + d, end)
