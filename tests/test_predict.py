@@ -37,6 +37,8 @@ EDGE_LINES = [
     "a",
     "a literal </s> and __label__NUM in the middle of a line",
     " ".join(["How many unseenwordy people live in the city ?"] * 300),
+    # unknown words longer than the kernel's first scratch for their character n-grams
+    "what is " + "q" * 300 + " then " + "ü" * 90 + " ?",
 ]
 SETTINGS = {
     "softmax-bigrams": {"wordNgrams": 2, "dim": 10, "lr": 0.25},

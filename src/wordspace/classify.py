@@ -2,9 +2,10 @@
 
 Many lines at a time: their input rows come from one compiled pass (``kernels.fasttext_lines``,
 fastText's tokenisation, character and word n-grams), their hidden vectors from another, and
-their scores against every label from one matrix product. Probabilities are fastText's: the
-softmax (``loss`` softmax) or each label's sigmoid (ns, one-vs-all), reported as fastText
-prints them, ``exp(log(p + 1e-5))``, and cut at ``threshold`` before the top ``k``.
+their scores against every label summed in fastText's order (so a line's scores never depend
+on the batch it is in). Probabilities are fastText's: the softmax (``loss`` softmax) or each
+label's sigmoid (ns, one-vs-all), reported as fastText prints them, ``exp(log(p + 1e-5))``,
+and cut at ``threshold`` before the top ``k``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,12 @@ from wordspace.errors import ModelFileError, ParameterError
 from wordspace.extra_rows import ExtraRows
 from wordspace.kernels.fasttext_lines import line_ends_of, line_hidden
 from wordspace.kernels.prediction_lines import prediction_lines, with_lines_restored
-from wordspace.kernels.topk import fasttext_top_k, fasttext_tree, fasttext_tree_top_k
+from wordspace.kernels.topk import (
+    fasttext_top_k,
+    fasttext_tree,
+    fasttext_tree_top_k,
+    label_scores,
+)
 from wordspace.models.fasttext import EOS, FastTextModel
 from wordspace.subwords import NO_BUCKET_MAP
 from wordspace.text.sources import line_blocks
@@ -105,6 +111,7 @@ class Predictor:
         pruned = model.pruned and ngrams.bucket_rows is not None
         self._shape = (len(words), minn, maxn, bucket, int(model.args["word_ngrams"]), pruned)
         self._output = np.ascontiguousarray(model.output, dtype=np.float32)
+        self._output_columns = np.ascontiguousarray(self._output.T)
         self.label_names = labels.words
         if loss == _HIERARCHICAL:
             self._tree = fasttext_tree(labels.counts.astype(np.int64))
@@ -134,7 +141,7 @@ class Predictor:
 
     def probabilities(self, hidden: np.ndarray) -> np.ndarray:
         """Each label's probability for each hidden vector (rows), float32."""
-        scores = hidden @ self._output.T
+        scores = label_scores(hidden, self._output_columns)
         if self.loss == _SOFTMAX:
             scores -= scores.max(axis=1, keepdims=True)
             np.exp(scores, out=scores)

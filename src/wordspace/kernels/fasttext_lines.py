@@ -137,15 +137,10 @@ def line_hidden(
     counts = np.zeros(n_lines, dtype=np.int64)
     label_offsets = np.zeros(n_lines + 1, dtype=np.int64)
     longest = 4
-    longest_token = 4
     text_bytes = 0
     for i in range(n_lines):
         longest = max(longest, line_ends[i] - line_starts[i])
         text_bytes += line_ends[i] - line_starts[i]
-        run = 0
-        for p in range(line_starts[i], line_ends[i]):
-            run = 0 if is_space(text[p]) else run + 1
-            longest_token = max(longest_token, run)
     # </s>, the token fastText's newline becomes, is looked up once for the whole batch
     eos = EOS_BYTES
     eos_word = lookup(w_slots, w_blob, w_offsets, eos, 0, 4)
@@ -156,8 +151,9 @@ def line_hidden(
     gold = np.empty(text_bytes + n_lines, dtype=np.int64)
     n_gold = 0
     rows = np.empty(1024, dtype=np.int64)
-    buf = np.empty(longest_token + 2, dtype=np.uint8)
-    ids = np.empty((longest_token + 2) * max(maxn, 1), dtype=np.int64)
+    # scratch for an unknown word's character n-grams, grown for a longer word
+    buf = np.empty(64, dtype=np.uint8)
+    ids = np.empty(64 * max(maxn, 1), dtype=np.int64)
     most_tokens = longest // 2 + 2
     token_starts = np.empty(most_tokens, dtype=np.int64)
     token_ends = np.empty(most_tokens, dtype=np.int64)
@@ -206,6 +202,9 @@ def line_hidden(
                         rows[n] = word_rows[p]
                         n += 1
             elif maxn > 0 and bucket > 0:
+                if b + 2 > len(buf):
+                    buf = np.empty(2 * (b + 2), dtype=np.uint8)
+                    ids = np.empty(2 * (b + 2) * maxn, dtype=np.int64)
                 buf[0] = _LT
                 for k in range(b):
                     buf[1 + k] = text[first + k]

@@ -88,6 +88,24 @@ def _keep(values, ids, size, k, value, index):
 
 
 @njit(nogil=True, cache=True)
+def label_scores(hidden, output_columns):
+    """Each line's score against each label, ``out[i, j] = output[j] . hidden[i]`` summed in
+    float32 in the order of the dimensions, as fastText's ``dotRow``: the same scores as
+    fastText's, whatever else is in the batch (a matrix product's blocking would make them
+    depend on how many lines are scored together). ``output_columns`` is the output matrix
+    transposed (dim, labels), so that all labels' sums advance together."""
+    lines, dim = hidden.shape
+    n_labels = output_columns.shape[1]
+    out = np.zeros((lines, n_labels), dtype=np.float32)
+    for i in range(lines):
+        for d in range(dim):
+            h = hidden[i, d]
+            for j in range(n_labels):
+                out[i, j] += output_columns[d, j] * h
+    return out
+
+
+@njit(nogil=True, cache=True)
 def fasttext_top_k(probs, has_input, k, threshold, out_ids, out_logs):
     """For each row of ``probs`` (float32 label probabilities) whose ``has_input`` is set,
     the labels fastText's ``predict`` gives, best first: ``out_ids[i, :n]`` and their
