@@ -191,3 +191,30 @@ def test_convert_limit_and_explicit_formats(model, tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "top").read_text().split("\n", 1)[0] == "100 32"
     _assert_one_line_error(wordspace("convert", out, tmp_path / "x", "--to", "parquet"), "parquet")
+
+
+def test_info_names_what_kind_of_model_each_file_holds(model, tmp_path):
+    """A native folder's ``kind`` is "fasttext" for subword, sent2vec and classifier models
+    alike; ``info`` tells them apart (it called a sent2vec model fasttext)."""
+    from .test_sent2vec_reference import FIXTURES
+
+    out, _ = model
+    labelled = tmp_path / "labelled.txt"
+    labelled.write_text("__label__a one two\n__label__b three four\n" * 5, encoding="utf-8")
+    classifier = tmp_path / "classifier"
+    trained = wordspace("train", "supervised", labelled, "-o", classifier, "--dim", "4", "-q")
+    assert trained.returncode == 0, trained.stderr
+    sent2vec = tmp_path / "sent2vec"
+    assert wordspace("convert", FIXTURES / "model.bin", sent2vec).returncode == 0
+    assert wordspace("convert", out, tmp_path / "v.txt").returncode == 0
+    expected = {
+        out: "word2vec",
+        classifier: "classifier",
+        FIXTURES / "model.bin": "sent2vec",
+        sent2vec: "sent2vec",
+        tmp_path / "v.txt": "vectors",
+    }
+    for path, kind in expected.items():
+        result = wordspace("info", path, "--json")
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["type"] == kind, path

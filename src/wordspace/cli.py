@@ -1253,6 +1253,7 @@ def info(model: ModelArg, as_json: JsonFlag = False) -> None:
     document: dict[str, Any] = {
         "model": str(model),
         "format": fmt,
+        "type": _model_type(loaded, fmt, model),
         "vocab_size": len(vectors),
         "dim": vectors.dim,
         "subwords": vectors.ngrams is not None,
@@ -1278,6 +1279,19 @@ def info(model: ModelArg, as_json: JsonFlag = False) -> None:
                 print(f"  {sub}: {item}")
         else:
             print(f"{key}: {value}")
+
+
+def _model_type(loaded: Model, fmt: str, path: Path) -> str:
+    """The kind of model: ``classifier``, ``sent2vec``, ``subword`` (fastText's unsupervised
+    vectors), ``word2vec`` (trained here, training state kept) or ``vectors`` (words and
+    vectors only). A native folder's ``kind`` says "fasttext" for the first three alike."""
+    if isinstance(loaded, FastTextModel):
+        if loaded.labels is not None:
+            return "classifier"
+        return "sent2vec" if loaded.is_sent2vec else "subword"
+    if fmt == "native" and read_meta(path).get("kind") == "word2vec":
+        return "word2vec"
+    return "vectors"
 
 
 class Terminated(BaseException):
