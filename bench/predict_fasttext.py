@@ -8,7 +8,7 @@ whole lines (``classify.predict_stream``) on one worker and on every CPU, and th
 printing included). Prints lines/s, each process's start-up (imports, loading the model and
 a first prediction), and checks that every line gets the same top label.
 
-    python bench/predict_fasttext.py MODEL.bin LINES.txt [-k 1] [--repeat 4]
+    python bench/predict_fasttext.py MODEL.bin LINES.txt [-k 1] [--repeat 4] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -93,12 +94,22 @@ def run_cli(model: str, path: str, k: int) -> dict:
     return {"seconds": seconds, "lines": len(out), "ready": None, "top": top}
 
 
+def _median_run(results: list[dict]) -> dict:
+    """The run of median seconds, its start-up replaced by the median start-up."""
+    chosen = sorted(results, key=lambda r: r["seconds"])[len(results) // 2]
+    readies = [r["ready"] for r in results if r["ready"] is not None]
+    return chosen | {"ready": statistics.median(readies) if readies else None}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("model")
     parser.add_argument("lines")
     parser.add_argument("-k", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=1, help="concatenate the file N times")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="run every predictor N times, interleaved; median"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "lines.txt")
@@ -106,19 +117,24 @@ def main() -> None:
             text = src.read()
         with open(path, "w", encoding="utf-8") as out:
             out.write(text * args.repeat)
-        runs = {
-            "fastText predict, one call per line": run(
+        predictors = {
+            "fastText predict, one call per line": lambda: run(
                 FASTTEXT, args.model, path, str(args.k), "line"
             ),
-            "fastText predict, one call for all lines": run(
+            "fastText predict, one call for all lines": lambda: run(
                 FASTTEXT, args.model, path, str(args.k), "batch"
             ),
-            "wordspace, 1 worker": run(WORDSPACE, args.model, path, str(args.k), "1"),
-            f"wordspace, {os.cpu_count()} workers": run(
+            "wordspace, 1 worker": lambda: run(WORDSPACE, args.model, path, str(args.k), "1"),
+            f"wordspace, {os.cpu_count()} workers": lambda: run(
                 WORDSPACE, args.model, path, str(args.k), str(os.cpu_count())
             ),
-            "wordspace predict (CLI, whole process)": run_cli(args.model, path, args.k),
+            "wordspace predict (CLI, whole process)": lambda: run_cli(args.model, path, args.k),
         }
+        rounds: dict[str, list[dict]] = {name: [] for name in predictors}
+        for _ in range(args.rounds):
+            for name, predict in predictors.items():
+                rounds[name].append(predict())
+        runs = {name: _median_run(results) for name, results in rounds.items()}
     reference = next(iter(runs.values()))["top"]
     print("| predictor | start-up s | lines | seconds | lines/s | top label as fastText's |")
     print("|---|---|---|---|---|---|")
